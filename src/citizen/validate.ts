@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { vietnamDate } from '../internal/time.js';
+import { parseDateOfBirth, type PartialDate } from './date.js';
+import { parseIdNumber, type ParsedIdNumber } from './id-number.js';
+import { parseFullName } from './name.js';
+
+/** A verify input after local validation and normalisation. */
+export interface NormalisedVerifyInput {
+  id: ParsedIdNumber;
+  /** NFC, trimmed, single-spaced (case kept). */
+  fullName: string;
+  /** Canonical ISO partial date. */
+  dateOfBirth: string;
+  dob: PartialDate;
+  sex?: 'male' | 'female';
+}
+
+export interface NormalisedLookupInput {
+  id: ParsedIdNumber;
+}
+
+const verifyShape = z.strictObject({
+  idNumber: z.string(),
+  fullName: z.string(),
+  dateOfBirth: z.string(),
+  sex: z.enum(['male', 'female']).optional(),
+});
+const lookupShape = z.strictObject({ idNumber: z.string() });
+
+const ID_MESSAGES: Record<string, string> = {
+  bad_format: 'must be a 12-digit personal ID number or a 9-digit legacy CMND number',
+  unknown_province: 'the first three digits are not a province code of Circular 07/2016/TT-BCA',
+  future_birth_year: 'the century/year digits encode a birth year in the future',
+};
+const DATE_MESSAGES: Record<string, string> = {
+  bad_format: 'use YYYY, YYYY-MM, YYYY-MM-DD, dd/MM/yyyy or MM/yyyy',
+  impossible_date: 'no such calendar date',
+  future_date: 'a date of birth cannot be in the future (Vietnam time)',
+  too_old: 'years before 1900 cannot be encoded in an ID number',
+};
+const NAME_MESSAGES: Record<string, string> = {
+  empty: 'must not be empty',
+  too_long: 'is longer than 100 characters',
+  bad_characters: 'may contain only letters, diacritics, single spaces, apostrophes, hyphens and dots',
+};
+
+function invalid(path: string, reason: string, message: string): ValidationError {
+  return new ValidationError('ERR_INPUT_INVALID', path, reason, message);
+}
+
+/** First zod issue as a typed error. Zod messages name types and keys, never input values. */
+function shapeError(error: z.ZodError): ValidationError {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String).join('.') || '(input)';
+  return invalid(path, issue.code, issue.message);
+}
+
+function checkId(raw: string, now: number): ParsedIdNumber {
+  const parsed = parseIdNumber(raw, vietnamDate(now).year);
+  if (!parsed.ok) throw invalid('idNumber', parsed.problem, ID_MESSAGES[parsed.problem] ?? parsed.problem);
+  return parsed.id;
+}
+
+/**
+ * Step 1 of the pipeline for `verify`: shape, then domain checks, then cross-field checks.
+ * Throws {@link ValidationError}; the error never contains the raw values.
+ */
+export function validateVerifyInput(raw: unknown, now: number): NormalisedVerifyInput {
+  const shaped = verifyShape.safeParse(raw);
+  if (!shaped.success) throw shapeError(shaped.error);
+  const input = shaped.data;
+  const id = checkId(input.idNumber, now);
+  const name = parseFullName(input.fullName);
+  if (!name.ok) throw invalid('fullName', name.problem, NAME_MESSAGES[name.problem] ?? name.problem);
+  const dob = parseDateOfBirth(input.dateOfBirth, vietnamDate(now));
+  if (!dob.ok) throw invalid('dateOfBirth', dob.problem, DATE_MESSAGES[dob.problem] ?? dob.problem);
+  if (id.kind === 'personal-id') {
+    if (id.birthYear !== dob.date.year) {
+      throw invalid(
+        'dateOfBirth',
+        'birth_year_mismatch',
+        'the year of birth contradicts the century/year digits of the 12-digit ID number; ' +
+          'check both against the citizen\'s card (this call was not sent and cost no quota)',
+      );
+    }
+    if (input.sex !== undefined && input.sex !== id.sex) {
+      throw invalid('sex', 'sex_mismatch', 'contradicts the sex digit of the 12-digit ID number');
+    }
+  }
+  const out: NormalisedVerifyInput = { id, fullName: name.name, dateOfBirth: dob.iso, dob: dob.date };
+  if (input.sex !== undefined) out.sex = input.sex;
+  return out;
+}
+
+/** Step 1 of the pipeline for `lookup`. */
+export function validateLookupInput(raw: unknown, now: number): NormalisedLookupInput {
+  const shaped = lookupShape.safeParse(raw);
+  if (!shaped.success) throw shapeError(shaped.error);
+  return { id: checkId(shaped.data.idNumber, now) };
+}

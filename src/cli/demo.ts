@@ -1,0 +1,135 @@
+import { createClient, isDancuError, type DancuClient } from '../index.js';
+import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
+
+export interface DemoOptions {
+  /** Print JSON instead of text. */
+  json?: boolean;
+  /** Daily lock threshold of the demo sandbox (small, so the lock shows in seconds). */
+  threshold?: number;
+  write?: (line: string) => void;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The foundation demo: a few verifications against the sandbox over real HTTP, impossible input
+ * and an unregistered purpose refused with zero upstream traffic, a minimised lookup, and the
+ * upstream lock made visible as `ERR_UPSTREAM_LOCKED`. Returns true when every check holds.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
+  const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const threshold = options.threshold ?? 25;
+  const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200 });
+  const client = createClient({
+    baseUrl: sandbox.url,
+    credentials: sandbox.credentials,
+    system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
+    purposes: SANDBOX_PURPOSES,
+  });
+  const checks: Check[] = [];
+  const text = !options.json;
+  if (text) write(`dancu demo — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)\n`);
+  try {
+    await scenario(client, sandbox, checks, threshold);
+  } finally {
+    await client.close();
+    await sandbox.close();
+  }
+  const stats = sandbox.stats();
+  const allOk = checks.every((c) => c.ok);
+  if (options.json) {
+    write(JSON.stringify({ ok: allOk, checks, upstream: stats }, null, 2));
+  } else {
+    for (const c of checks) write(`${c.ok ? '✓' : '✗'} ${c.name}\n    ${c.detail}`);
+    write('\nWhat the sandbox upstream saw:');
+    write(`  token requests ${stats.tokenRequests}, API requests ${stats.total} (served ${stats.served}, refused ${stats.refused})`);
+    write(`  by purpose ${JSON.stringify(stats.byPurpose)}; by status ${JSON.stringify(stats.byStatus)}`);
+    write(`  locked: ${stats.locked}${stats.lockedUntil ? ` until ${stats.lockedUntil}` : ''}`);
+    write(`\n${allOk ? 'All checks hold.' : 'SOME CHECKS FAILED.'}`);
+  }
+  return allOk;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return isDancuError(err) ? err.code : `non-dancu error: ${String(err)}`;
+  }
+}
+
+async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], threshold: number): Promise<void> {
+  const ctx = { purpose: { code: 'HT-KHAISINH', dossierId: 'HS-DEMO-0001' }, operator: { id: 'cb.demo', ip: '10.10.0.5' } };
+  const people = sandbox.population.slice(0, 5);
+
+  // 1. Real verifications over HTTP: matches, and a mismatch on a wrong name.
+  const results = await Promise.all(
+    people.map((p) => client.verifyCitizen({ idNumber: p.idNumber, fullName: p.fullName, dateOfBirth: p.dateOfBirth }, ctx)),
+  );
+  const p0 = people[0]!;
+  const wrong = await client.verifyCitizen({ idNumber: p0.idNumber, fullName: 'Tên Khác Hẳn', dateOfBirth: p0.dateOfBirth }, ctx);
+  checks.push({
+    name: 'Verifications over real HTTP',
+    ok: results.every((r) => r.match) && !wrong.match && !wrong.fields.fullName,
+    detail: `${results.filter((r) => r.match).length}/5 matched (e.g. ${results[0]!.subject}); a wrong name → match=false, fields.fullName=false`,
+  });
+
+  // 2. Impossible input refused locally: the birth year contradicts the ID number.
+  let before = sandbox.stats().total;
+  const badYear = await codeOf(
+    client.verifyCitizen({ idNumber: p0.idNumber, fullName: p0.fullName, dateOfBirth: `${Number(p0.dateOfBirth.slice(0, 4)) - 1}` }, ctx),
+  );
+  checks.push({
+    name: 'Birth year contradicting the ID number is refused before the network',
+    ok: badYear === 'ERR_INPUT_INVALID' && sandbox.stats().total === before,
+    detail: `${badYear}; upstream requests added: ${sandbox.stats().total - before}`,
+  });
+
+  // 3. Long An: a purpose that is not registered never leaves the process.
+  before = sandbox.stats().total;
+  const unregistered = await codeOf(
+    client.verifyCitizen(
+      { idNumber: p0.idNumber, fullName: p0.fullName, dateOfBirth: p0.dateOfBirth },
+      { ...ctx, purpose: { code: 'THUONG-MAI-KHAC' } },
+    ),
+  );
+  checks.push({
+    name: 'Unregistered purpose refused with no upstream traffic',
+    ok: unregistered === 'ERR_PURPOSE_NOT_REGISTERED' && sandbox.stats().total === before,
+    detail: `${unregistered}; upstream requests added: ${sandbox.stats().total - before}`,
+  });
+
+  // 4. Minimised lookup: only the fields asked for (and allowed) come back.
+  const lookup = await client.lookupCitizen(
+    { idNumber: p0.idNumber },
+    { purpose: { code: 'DD-CAPGCN', dossierId: 'HS-DEMO-0002' }, operator: ctx.operator, fields: ['fullName'] },
+  );
+  const refusedField = await codeOf(
+    client.lookupCitizen({ idNumber: p0.idNumber }, { purpose: { code: 'DD-CAPGCN' }, operator: ctx.operator, fields: ['religion'] }),
+  );
+  checks.push({
+    name: 'Lookup returns only the fields asked for and allowed',
+    ok: JSON.stringify(Object.keys(lookup.citizen ?? {})) === '["fullName"]' && refusedField === 'ERR_PURPOSE_FIELD',
+    detail: `returned fields ${JSON.stringify(Object.keys(lookup.citizen ?? {}))}; asking for "religion" → ${refusedField}`,
+  });
+
+  // 5. Hải Dương without dedup or quota (those land in later releases): a naive loop passes the
+  //    threshold and the upstream locks the account; the SDK reports the lock as such.
+  let lockedCode = '';
+  for (let i = 0; i < threshold + 5 && lockedCode === ''; i++) {
+    const p = sandbox.population[i % sandbox.population.length]!;
+    const code = await codeOf(client.verifyCitizen({ idNumber: p.idNumber, fullName: p.fullName, dateOfBirth: p.dateOfBirth }, ctx));
+    if (code !== 'resolved') lockedCode = code;
+  }
+  const stats = sandbox.stats();
+  checks.push({
+    name: 'Past the daily threshold the lock is reported as ERR_UPSTREAM_LOCKED',
+    ok: lockedCode === 'ERR_UPSTREAM_LOCKED' && stats.locked,
+    detail: `${lockedCode} after ${stats.dayCount - 1} queries today; locked until ${stats.lockedUntil ?? '?'} (next Vietnam midnight)`,
+  });
+}

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
+import { maskIdNumber } from './citizen/id-number.js';
+import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
+import { validateLookupInput, validateVerifyInput } from './citizen/validate.js';
+import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
+import { validateContext, type CallContext, type LookupContext, type NormalisedContext } from './context.js';
+import { ClientClosedError, TransportError } from './errors.js';
+import { toVietnamIso } from './internal/time.js';
+import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
+import { HttpClient } from './transport/http.js';
+import type { RequestMeta, VerifyAnswer } from './transport/types.js';
+import { Upstream } from './transport/upstream.js';
+
+/** Where a result came from. `cache` appears once the dedup cache lands (see CHANGELOG). */
+export type ResultSource = 'upstream' | 'cache';
+
+interface ResultBase {
+  /** `MaYeuCau` of the upstream request that produced the answer. */
+  requestId: string;
+  source: ResultSource;
+  /** Purpose code of this call. */
+  purpose: string;
+  /** Masked ID number, e.g. `079*******21`: safe to log. */
+  subject: string;
+  /** When the answer was obtained, ISO 8601 in Vietnam time. */
+  checkedAt: string;
+}
+
+/** Result of {@link DancuClient.verifyCitizen}. */
+export interface VerifyResult extends ResultBase, VerifyAnswer {}
+
+/** Result of {@link DancuClient.lookupCitizen}: only the fields asked for and allowed. */
+export interface LookupResult extends ResultBase {
+  found: boolean;
+  citizen: CitizenRecord | null;
+}
+
+/** A client of the population service. Create with {@link createClient}; one per deployment process. */
+export interface DancuClient {
+  /**
+   * Check an (ID number, name, date of birth[, sex]) tuple against the national database.
+   * Refused locally, with no network call, when the input is impossible or the purpose is not
+   * registered for `verify`.
+   *
+   * @example
+   * ```ts
+   * const r = await client.verifyCitizen(
+   *   { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990-05-17' },
+   *   { purpose: { code: 'HT-KS-01', dossierId: 'HS-2026-000123' }, operator: { id: 'cb.nguyen', ip: '10.0.0.12' } },
+   * )
+   * if (!r.match) askForCorrection(r.fields)
+   * ```
+   */
+  verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult>;
+  /**
+   * Read fields of a citizen record. `context.fields` lists what to read; every field must be
+   * allowed by the purpose, and only those fields are returned.
+   */
+  lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+  /** The registered purposes. */
+  readonly purposes: readonly PurposeDefinition[];
+  /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
+  readonly fingerprint: string;
+  /** Close pooled connections. In-flight calls finish first; later calls fail with `ERR_CLIENT_CLOSED`. */
+  close(): Promise<void>;
+}
+
+class Client implements DancuClient {
+  readonly #opts: ResolvedOptions;
+  readonly #purposes: PurposeRegistry;
+  readonly #http: HttpClient;
+  readonly #upstream: Upstream;
+  #closed = false;
+
+  constructor(opts: ResolvedOptions) {
+    this.#opts = opts;
+    this.#purposes = new PurposeRegistry(opts.purposes);
+    this.#http = new HttpClient({
+      baseUrl: opts.baseUrl,
+      fetch: opts.fetch,
+      timeoutMs: opts.timeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      maxResponseBytes: opts.maxResponseBytes,
+      connections: opts.maxConnections,
+      tls: opts.tls,
+    });
+    this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs);
+  }
+
+  get purposes(): readonly PurposeDefinition[] {
+    return this.#purposes.list();
+  }
+
+  get fingerprint(): string {
+    return this.#opts.fingerprint;
+  }
+
+  async verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult> {
+    this.#assertOpen();
+    const now = this.#opts.clock();
+    const ctx = validateContext(context, false); //                       1 validate
+    const v = validateVerifyInput(input, now);
+    this.#purposes.authorize(ctx.purpose.code, 'verify'); //              2 purpose
+    //                                     3 guards, 4 dedup, 5 quota, 6 audit: later releases
+    const meta = this.#meta(ctx);
+    const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
+    const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, ctx.signal); // 7–8
+    return { ...answer, ...this.#resultBase(meta, v.id.value) }; //    9 result
+  }
+
+  async lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult> {
+    this.#assertOpen();
+    const now = this.#opts.clock();
+    const ctx = validateContext(context, true); //                        1 validate
+    const v = validateLookupInput(input, now);
+    this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //  2 purpose
+    const meta = this.#meta(ctx);
+    const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields: ctx.fields! }, ctx.signal);
+    return { found: answer.found, citizen: answer.citizen, ...this.#resultBase(meta, v.id.value) };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#http.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClientClosedError();
+  }
+
+  #meta(ctx: NormalisedContext): RequestMeta {
+    if (ctx.signal?.aborted) {
+      throw new TransportError('ERR_ABORTED', 'The call was aborted by its signal before it was sent.', undefined, { cause: ctx.signal.reason });
+    }
+    return {
+      requestId: ctx.requestId ?? randomUUID(),
+      purposeCode: ctx.purpose.code,
+      unitCode: this.#opts.system.unitCode,
+      systemId: this.#opts.system.id,
+      operatorId: ctx.operator.id,
+      operatorIp: ctx.operator.ip,
+    };
+  }
+
+  #resultBase(meta: RequestMeta, idNumber: string): ResultBase {
+    return {
+      requestId: meta.requestId,
+      source: 'upstream',
+      purpose: meta.purposeCode,
+      subject: maskIdNumber(idNumber),
+      checkedAt: toVietnamIso(this.#opts.clock()),
+    };
+  }
+
+  /** What `console.log(client)` shows: never credentials. */
+  [inspect.custom](): string {
+    return `DancuClient ${inspect(this.toJSON())}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      baseUrl: this.#opts.baseUrl.href,
+      system: this.#opts.system,
+      purposes: this.#purposes.list().map((p) => p.code),
+      profile: this.#opts.profile.name,
+      fingerprint: this.#opts.fingerprint,
+      closed: this.#closed,
+    };
+  }
+}
+
+/**
+ * Create a client. Options are validated once; a bad option throws `ERR_CONFIG_INVALID` naming
+ * its path, the type received and the fix.
+ *
+ * @example
+ * ```ts
+ * const client = createClient({
+ *   baseUrl: process.env.DANCU_URL!,
+ *   credentials: { clientId: process.env.DANCU_CLIENT_ID!, clientSecret: process.env.DANCU_CLIENT_SECRET! },
+ *   system: { id: 'mot-cua-hcm', unitCode: 'H29', version: '4.2.0' },
+ *   purposes: [{ code: 'HT-KS-01', title: 'Đăng ký khai sinh', legalBasis: 'Luật Hộ tịch 2014', operations: ['verify'] }],
+ * })
+ * ```
+ */
+export function createClient(options: DancuClientOptions): DancuClient {
+  const resolved = resolveOptions(options);
+  const preview = (['quota', 'cache', 'audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
+  if (preview.length > 0) {
+    process.emitWarning(
+      `dancu ${preview.join(', ')} options are validated but not enforced by this version; do not rely on them yet.`,
+      { code: 'DANCU_NOT_ENFORCED' },
+    );
+  }
+  return new Client(resolved);
+}

@@ -1,0 +1,357 @@
+import { z } from 'zod';
+import { CITIZEN_FIELDS } from './citizen/types.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { canonicalJson, sha256Hex } from './internal/canonical.js';
+import type { Clock } from './internal/time.js';
+import type { Operation, PurposeDefinition } from './purpose/registry.js';
+import type { FetchLike } from './transport/http.js';
+import { referenceProfile } from './transport/reference-profile.js';
+import type { ClientCredentials, WireProfile } from './transport/types.js';
+import { VERSION } from './version.js';
+
+/** PEM text or DER bytes. */
+export type PemLike = string | Buffer;
+
+/** mTLS material for the connection to the gateway (HTTPS only). */
+export interface TlsOptions {
+  /** CA certificate(s) that sign the gateway's certificate. Default: Node's bundled roots. */
+  ca?: PemLike | PemLike[];
+  /** Client certificate issued to this system. Requires `key`. */
+  cert?: PemLike;
+  /** Private key of `cert`. */
+  key?: PemLike;
+  /** Passphrase of `key`, if encrypted. */
+  passphrase?: string;
+}
+
+/** Identity of the calling system, sent with every request and recorded in the fingerprint. */
+export interface SystemIdentity {
+  /** Id of this system as registered with the provincial police. */
+  id: string;
+  /** Unit (agency) code, `MaDonVi` on the wire. */
+  unitCode: string;
+  /** Version of your system (not of dancu). */
+  version: string;
+}
+
+/**
+ * Quota options (preview). Validated now; enforced by a later release (see CHANGELOG). Until then
+ * the client emits a `DANCU_NOT_ENFORCED` process warning when they are set.
+ */
+export interface QuotaOptions {
+  /** Daily query count at which the upstream locks the connection. Default `10000`. */
+  lockThreshold?: number;
+  /** Share of `lockThreshold` kept unused, 0–0.9. Default `0.1` (stop at 9,000). */
+  safetyMargin?: number;
+  /** Global token bucket: `rate` requests per minute, `burst` bucket size (default = rate). */
+  perMinute?: { rate: number; burst?: number };
+  /** Global daily cap (Vietnam day). Default: `lockThreshold × (1 − safetyMargin)`. */
+  perDay?: number;
+  /** Budgets of each operator. */
+  perOperator?: { perMinute?: number; perDay?: number };
+  /** Daily budget per purpose code. */
+  perPurpose?: Record<string, { perDay: number }>;
+  /** When a budget is exhausted: fail at once (default) or wait up to `maxWaitMs`. */
+  onExhausted?: 'fail' | 'wait';
+  /** Longest wait in a local queue, in ms, with `onExhausted: 'wait'`. Default `5000`. */
+  maxWaitMs?: number;
+  /** Shared store (e.g. a Redis-backed one) for several processes. Default: in memory. */
+  store?: object;
+}
+
+/** Dedup cache options (preview; enforced by a later release). */
+export interface CacheOptions {
+  /** Default `true`. */
+  enabled?: boolean;
+  /** TTLs in milliseconds. */
+  ttlMs?: { match?: number; mismatch?: number; lookup?: number };
+  /** Bound of the memory cache, in entries. Default `10000`. */
+  maxEntries?: number;
+  /** Whether a result obtained for one purpose may serve another. Default `false`. */
+  shareAcrossPurposes?: boolean;
+  /** Shared store for several processes. Default: in memory. */
+  store?: object;
+}
+
+/** Audit options (preview; enforced by a later release). */
+export interface AuditOptions {
+  /** Where events go. Default: a JSONL file. */
+  sink?: object;
+  /** Directory of the default JSONL sink. */
+  directory?: string;
+  /** Development only: keep calling when the sink is down. Default `false`. */
+  failOpen?: boolean;
+}
+
+/** Guard options (preview; enforced by a later release). */
+export interface GuardOptions {
+  enumeration?: { maxDistinct?: number; windowMs?: number };
+  velocity?: { perMinute?: number };
+  /** Allowed operator IPs/CIDRs: one list for all, or per operator id. */
+  ipAllowlist?: string[] | Record<string, string[]>;
+}
+
+/** Options of {@link createClient}. Validated once, at construction (`ERR_CONFIG_INVALID`). */
+export interface DancuClientOptions {
+  /**
+   * Base URL of the gateway. Must be `https:`; `http:` only for loopback hosts (127.0.0.0/8,
+   * `[::1]`, `localhost`), i.e. the sandbox. No credentials, query or fragment in it.
+   */
+  baseUrl: string | URL;
+  /** OAuth2 client credentials issued for this system. Never logged. */
+  credentials: ClientCredentials;
+  /** mTLS material, when the gateway requires a client certificate. */
+  tls?: TlsOptions;
+  /** Who is calling: recorded with every request. */
+  system: SystemIdentity;
+  /** The purposes this system is licensed for. A call under any other code is refused locally. */
+  purposes: readonly PurposeDefinition[];
+  /** Wire profile of the gateway. Default: {@link referenceProfile}. */
+  profile?: WireProfile;
+  /** Injected `fetch`. Default: `globalThis.fetch`, looked up at each call (so msw can intercept). */
+  fetch?: FetchLike;
+  /** Whole-request timeout (connect, send, read body), in ms. Default `10000`. */
+  timeoutMs?: number;
+  /** TCP/TLS connect timeout, in ms. Default `5000`. */
+  connectTimeoutMs?: number;
+  /** Largest response body accepted, in bytes. Default `262144` (256 KiB). */
+  maxResponseBytes?: number;
+  /** Keep-alive connections to the gateway per client. Default `16`. */
+  maxConnections?: number;
+  /** Refresh the access token this long before it expires, in ms. Default `60000`. */
+  tokenRefreshSkewMs?: number;
+  /** Clock in epoch ms, for tests. Default `Date.now`. */
+  clock?: Clock;
+  /** Client-side quota (preview). */
+  quota?: QuotaOptions;
+  /** Dedup cache (preview). */
+  cache?: CacheOptions;
+  /** Audit trail (preview). */
+  audit?: AuditOptions;
+  /** Guards (preview). */
+  guards?: GuardOptions;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  baseUrl: URL;
+  credentials: ClientCredentials;
+  tls: TlsOptions | undefined;
+  system: SystemIdentity;
+  purposes: PurposeDefinition[];
+  profile: WireProfile;
+  fetch: FetchLike | undefined;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  maxResponseBytes: number;
+  maxConnections: number;
+  tokenRefreshSkewMs: number;
+  clock: Clock;
+  quota: QuotaOptions | undefined;
+  cache: CacheOptions | undefined;
+  audit: AuditOptions | undefined;
+  guards: GuardOptions | undefined;
+  /** sha256 over version, profile, system, purposes, quota, cache, audit, guards (no secrets). */
+  fingerprint: string;
+}
+
+export const DEFAULTS = {
+  timeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  maxResponseBytes: 256 * 1024,
+  maxConnections: 16,
+  tokenRefreshSkewMs: 60_000,
+} as const;
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+const OPERATIONS = ['verify', 'lookup'] as const satisfies readonly Operation[];
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const pem = z.union([z.string(), z.instanceof(Buffer)]);
+const positiveInt = z.number().int().positive();
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
+const storeObject = z.custom<object>((v) => typeof v === 'object' && v !== null, { message: 'expected an object' });
+
+const purposeSchema = z
+  .strictObject({
+    code: text(64).regex(/^[A-Za-z0-9._-]+$/, 'only letters, digits, ".", "_" and "-"'),
+    title: text(256),
+    legalBasis: text(512),
+    operations: z.array(z.enum(OPERATIONS)).min(1),
+    fields: z.array(z.enum(CITIZEN_FIELDS)).min(1).optional(),
+  })
+  .refine((p) => !p.operations.includes('lookup') || p.fields !== undefined, {
+    message: 'a purpose that allows "lookup" must list the fields it may read',
+    path: ['fields'],
+  });
+
+const profileSchema = z.custom<WireProfile>(
+  (v) =>
+    typeof v === 'object' && v !== null && typeof (v as WireProfile).name === 'string' &&
+    typeof (v as WireProfile).token?.build === 'function' && typeof (v as WireProfile).operations === 'object',
+  { message: 'expected a wire profile object { name, token, operations }' },
+);
+
+const optionsSchema = z.strictObject({
+  baseUrl: z.union([z.string(), z.instanceof(URL)]),
+  credentials: z.strictObject({ clientId: text(256), clientSecret: z.string().min(1).max(1024) }),
+  tls: z
+    .strictObject({ ca: z.union([pem, z.array(pem)]).optional(), cert: pem.optional(), key: pem.optional(), passphrase: z.string().optional() })
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), { message: 'cert and key go together', path: ['key'] })
+    .optional(),
+  system: z.strictObject({ id: text(128), unitCode: text(64), version: text(64) }),
+  purposes: z
+    .array(purposeSchema)
+    .min(1)
+    .refine((ps) => new Set(ps.map((p) => p.code)).size === ps.length, { message: 'purpose codes must be unique' }),
+  profile: profileSchema.optional(),
+  fetch: fn.optional(),
+  timeoutMs: positiveInt.max(120_000).optional(),
+  connectTimeoutMs: positiveInt.max(60_000).optional(),
+  maxResponseBytes: positiveInt.max(64 * 1024 * 1024).optional(),
+  maxConnections: positiveInt.max(1024).optional(),
+  tokenRefreshSkewMs: z.number().int().min(0).max(3_600_000).optional(),
+  clock: fn.optional(),
+  quota: z
+    .strictObject({
+      lockThreshold: positiveInt.optional(),
+      safetyMargin: z.number().min(0).max(0.9).optional(),
+      perMinute: z.strictObject({ rate: positiveInt, burst: positiveInt.optional() }).optional(),
+      perDay: positiveInt.optional(),
+      perOperator: z.strictObject({ perMinute: positiveInt.optional(), perDay: positiveInt.optional() }).optional(),
+      perPurpose: z.record(z.string(), z.strictObject({ perDay: positiveInt })).optional(),
+      onExhausted: z.enum(['fail', 'wait']).optional(),
+      maxWaitMs: z.number().int().min(0).max(600_000).optional(),
+      store: storeObject.optional(),
+    })
+    .optional(),
+  cache: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      ttlMs: z.strictObject({ match: positiveInt.optional(), mismatch: positiveInt.optional(), lookup: positiveInt.optional() }).optional(),
+      maxEntries: positiveInt.optional(),
+      shareAcrossPurposes: z.boolean().optional(),
+      store: storeObject.optional(),
+    })
+    .optional(),
+  audit: z
+    .strictObject({ sink: storeObject.optional(), directory: text(4096).optional(), failOpen: z.boolean().optional() })
+    .optional(),
+  guards: z
+    .strictObject({
+      enumeration: z.strictObject({ maxDistinct: positiveInt.optional(), windowMs: positiveInt.optional() }).optional(),
+      velocity: z.strictObject({ perMinute: positiveInt.optional() }).optional(),
+      ipAllowlist: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]).optional(),
+    })
+    .optional(),
+});
+
+/** How to fix the most common mistakes, by the first segment(s) of the option path. */
+const FIXES: Array<[RegExp, string]> = [
+  [/^baseUrl/, 'pass the gateway URL, e.g. "https://lgsp.example.gov.vn/dancu" (http only for 127.0.0.1/localhost)'],
+  [/^credentials/, 'pass { clientId, clientSecret } as issued for this system (load the secret from the environment)'],
+  [/^tls/, 'pass PEM strings or Buffers: { ca?, cert, key } (cert and key together)'],
+  [/^system/, 'pass { id, unitCode, version } of your system (unitCode is MaDonVi)'],
+  [/^purposes\.\d+\.fields/, `list the fields the purpose may read, from: ${CITIZEN_FIELDS.join(', ')}`],
+  [/^purposes\.\d+\.operations/, 'list "verify" and/or "lookup"'],
+  [/^purposes/, 'register at least one purpose { code, title, legalBasis, operations } per licensed procedure, each code once'],
+  [/^profile/, 'pass referenceProfile or your own WireProfile object'],
+  [/Ms$|^maxResponseBytes|^maxConnections/, 'pass a positive whole number in the unit the option name says'],
+  [/^(quota|cache|audit|guards)/, 'see the TSDoc of the option (docs/quotas.md, docs/caching.md …) for its shape'],
+];
+
+function fixFor(path: string): string {
+  for (const [re, fix] of FIXES) if (re.test(path)) return fix;
+  return 'remove the option or correct its name (see DancuClientOptions in the API reference)';
+}
+
+function typeAt(input: unknown, path: readonly PropertyKey[]): string {
+  let v: unknown = input;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null) return 'undefined';
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (Buffer.isBuffer(v)) return 'Buffer';
+  return typeof v;
+}
+
+function issuesFrom(error: z.ZodError, input: unknown): ConfigIssue[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown option(s): ${i.keys.join(', ')}`;
+    return { path, received: typeAt(input, i.path), message, fix: fixFor(path) };
+  });
+}
+
+function checkBaseUrl(raw: string | URL, tls: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new ConfigError([{ path: 'baseUrl', received: typeof raw, message: 'not a valid absolute URL', fix: fixFor('baseUrl') }]);
+  }
+  const problem =
+    url.protocol !== 'https:' && url.protocol !== 'http:' ? 'only https: is allowed'
+    : url.protocol === 'http:' && !LOOPBACK.test(url.hostname) ? 'http: is allowed only for loopback hosts (the sandbox); use https:'
+    : url.username || url.password ? 'must not contain credentials; use the credentials option'
+    : url.search || url.hash ? 'must not contain a query or fragment'
+    : url.protocol === 'http:' && tls !== undefined ? 'tls options need an https: URL'
+    : undefined;
+  if (problem) throw new ConfigError([{ path: 'baseUrl', received: typeof raw, message: problem, fix: fixFor('baseUrl') }]);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
+
+/**
+ * Validate options once and apply defaults. Throws {@link ConfigError} (`ERR_CONFIG_INVALID`)
+ * listing every problem with its path, the type received, and how to fix it. Values are never
+ * echoed: an option may be a secret.
+ */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(issuesFrom(parsed.error, input));
+  const o = parsed.data;
+  const baseUrl = checkBaseUrl(o.baseUrl, o.tls);
+  const purposes = o.purposes.map((p) => {
+    const def: PurposeDefinition = { code: p.code, title: p.title, legalBasis: p.legalBasis, operations: [...new Set(p.operations)] };
+    if (p.fields) def.fields = [...new Set(p.fields)];
+    return def;
+  });
+  const profile = o.profile ?? referenceProfile;
+  const fingerprint = sha256Hex(
+    canonicalJson({
+      version: VERSION,
+      profile: profile.name,
+      baseUrl: baseUrl.href,
+      system: o.system,
+      purposes,
+      quota: o.quota,
+      cache: o.cache,
+      audit: o.audit,
+      guards: o.guards,
+    }),
+  );
+  return {
+    baseUrl,
+    credentials: { clientId: o.credentials.clientId, clientSecret: o.credentials.clientSecret },
+    tls: o.tls as TlsOptions | undefined,
+    system: o.system,
+    purposes,
+    profile,
+    fetch: o.fetch as FetchLike | undefined,
+    timeoutMs: o.timeoutMs ?? DEFAULTS.timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    maxResponseBytes: o.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+    maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
+    tokenRefreshSkewMs: o.tokenRefreshSkewMs ?? DEFAULTS.tokenRefreshSkewMs,
+    clock: (o.clock as Clock | undefined) ?? Date.now,
+    quota: o.quota as QuotaOptions | undefined,
+    cache: o.cache as CacheOptions | undefined,
+    audit: o.audit as AuditOptions | undefined,
+    guards: o.guards as GuardOptions | undefined,
+    fingerprint,
+  };
+}

@@ -1,0 +1,54 @@
+export { createClient } from './client.js';
+export type { DancuClient, VerifyResult, LookupResult, ResultSource } from './client.js';
+export type {
+  DancuClientOptions,
+  TlsOptions,
+  PemLike,
+  SystemIdentity,
+  QuotaOptions,
+  CacheOptions,
+  AuditOptions,
+  GuardOptions,
+} from './config.js';
+export type { CallContext, LookupContext, OperatorContext, PurposeContext } from './context.js';
+export type { Operation, PurposeDefinition } from './purpose/registry.js';
+export {
+  DancuError,
+  isDancuError,
+  ConfigError,
+  ValidationError,
+  PurposeError,
+  ClientClosedError,
+  TransportError,
+  UpstreamError,
+  RateLimitedError,
+  UpstreamLockedError,
+} from './errors.js';
+export type { DancuErrorCode, DancuErrorOptions, ConfigIssue } from './errors.js';
+export { CITIZEN_FIELDS } from './citizen/types.js';
+export type { CitizenField, CitizenRecord, Sex, VerifyCitizenInput, LookupCitizenInput } from './citizen/types.js';
+export { parseIdNumber, maskIdNumber, normaliseIdNumber } from './citizen/id-number.js';
+export type { ParsedIdNumber, ParsedPersonalId, ParsedLegacyId } from './citizen/id-number.js';
+export { parseDateOfBirth, formatPartialDate } from './citizen/date.js';
+export type { PartialDate } from './citizen/date.js';
+export { normaliseName, nameKey } from './citizen/name.js';
+export { PROVINCE_CODES } from './citizen/provinces.js';
+export { referenceProfile, REFERENCE_PATHS, REFERENCE_ERROR_CODES } from './transport/reference-profile.js';
+export { upstreamError, parseRetryAfter } from './transport/errors-map.js';
+export type { UpstreamFailure } from './transport/errors-map.js';
+export type {
+  WireProfile,
+  WireRequest,
+  WireResponse,
+  OperationMapping,
+  OperationTypes,
+  ClientCredentials,
+  RequestMeta,
+  VerifyRequest,
+  VerifyAnswer,
+  LookupRequest,
+  LookupAnswer,
+  TokenAnswer,
+} from './transport/types.js';
+export type { FetchLike } from './transport/http.js';
+export { VERSION } from './version.js';

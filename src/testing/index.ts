@@ -1,0 +1,139 @@
+/**
+ * `dancu/testing`: the sandbox upstream (real HTTP and msw handlers over one simulator), and
+ * fixtures. Use it in your own test suite:
+ *
+ * ```ts
+ * import { setupServer } from 'msw/node'
+ * import { createSandbox } from 'dancu/testing'
+ * const sandbox = await createSandbox({ listen: false })
+ * const server = setupServer(...sandbox.handlers)
+ * ```
+ *
+ * @packageDocumentation
+ */
+import type { Server } from 'node:http';
+import type { HttpHandler } from 'msw';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closeServer, listen } from './server.js';
+import { Simulator, type FaultKind, type SandboxStats, type SimulatorOptions } from './simulator.js';
+import type { SandboxCitizen } from './population.js';
+import type { PurposeDefinition } from '../purpose/registry.js';
+
+export { Simulator, FAULT_KINDS } from './simulator.js';
+export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
+export { generateCitizens, seededRandom } from './population.js';
+export type { SandboxCitizen, GenerateCitizensOptions } from './population.js';
+
+/** Options of {@link createSandbox}. */
+export interface SandboxOptions extends SimulatorOptions {
+  /** Start a real HTTP server. Default `true`; `false` for msw-only use (no port opened). */
+  listen?: boolean;
+  /** Loopback address to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; `0` picks a free one. Default `0`. */
+  port?: number;
+}
+
+/** A running sandbox upstream. */
+export interface Sandbox {
+  /** Base URL to pass to `createClient({ baseUrl })`. With `listen: false`, a `.test` URL only msw answers. */
+  readonly url: string;
+  /** Valid client credentials for this sandbox. */
+  readonly credentials: { clientId: string; clientSecret: string };
+  /** Citizens that exist upstream. */
+  readonly population: readonly SandboxCitizen[];
+  /** msw request handlers backed by the same simulator (needs `msw` 2 installed). */
+  readonly handlers: HttpHandler[];
+  /** What the upstream saw. */
+  stats(): SandboxStats;
+  /** Counters, lock and injected faults back to zero. */
+  reset(): void;
+  /** Replace the next `count` API answers by a fault. */
+  inject(kind: FaultKind, count?: number): void;
+  /** Invalidate every issued access token. */
+  expireTokens(): void;
+  /** Stop the HTTP server (if any). */
+  close(): Promise<void>;
+  /** The simulator itself, for advanced tests. */
+  readonly simulator: Simulator;
+}
+
+/** Example purposes for tests and demos; not a list of real procedure codes. */
+export const SANDBOX_PURPOSES: readonly PurposeDefinition[] = Object.freeze([
+  {
+    code: 'HT-KHAISINH',
+    title: 'Đăng ký khai sinh (birth registration)',
+    legalBasis: 'Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP',
+    operations: ['verify'],
+  },
+  {
+    code: 'DD-CAPGCN',
+    title: 'Cấp giấy chứng nhận quyền sử dụng đất (land title)',
+    legalBasis: 'Luật Đất đai 2024',
+    operations: ['verify', 'lookup'],
+    fields: ['fullName', 'dateOfBirth', 'permanentAddress'],
+  },
+]);
+
+type Msw = typeof import('msw');
+
+async function loadMsw(): Promise<Msw | undefined> {
+  try {
+    return await import('msw');
+  } catch {
+    return undefined;
+  }
+}
+
+function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
+  const { http, HttpResponse } = msw;
+  return [
+    http.all(`${url}/*`, async ({ request }) => {
+      const path = new URL(request.url).pathname;
+      const answer = await sim.handle({ method: request.method, path, headers: request.headers, body: await request.text() });
+      if (answer.delayMs > 0) await sleep(answer.delayMs);
+      if (answer.fault === 'reset') return HttpResponse.error();
+      if (answer.fault === 'slow') await sleep(Number(answer.headers['x-sandbox-slow-ms'] ?? 2000));
+      return new HttpResponse(answer.body, { status: answer.status, headers: answer.headers });
+    }),
+  ];
+}
+
+/**
+ * Start a sandbox upstream that speaks the reference profile.
+ *
+ * @example
+ * ```ts
+ * const sandbox = await createSandbox({ lockThreshold: 100 })
+ * const client = createClient({ baseUrl: sandbox.url, credentials: sandbox.credentials, ... })
+ * ```
+ */
+export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, ...simOptions } = options;
+  if (shouldListen && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host)) {
+    throw new Error('The sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost).');
+  }
+  const sim = new Simulator(simOptions);
+  let server: Server | undefined;
+  let url = 'https://sandbox.dancu.test';
+  if (shouldListen) ({ server, url } = await listen(sim, host, port));
+  const msw = await loadMsw();
+  const handlers = msw ? mswHandlers(msw, sim, url) : undefined;
+  return {
+    url,
+    credentials: sim.credentials,
+    population: sim.population,
+    get handlers(): HttpHandler[] {
+      if (!handlers) throw new Error('sandbox.handlers needs msw 2: npm install -D msw@2');
+      return handlers;
+    },
+    stats: () => sim.stats(),
+    reset: () => sim.reset(),
+    inject: (kind, count) => sim.inject(kind, count),
+    expireTokens: () => sim.expireTokens(),
+    close: async () => {
+      if (server) await closeServer(server);
+    },
+    simulator: sim,
+  };
+}

@@ -1,0 +1,72 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SimRequest, SimResponse, Simulator } from './simulator.js';
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** Serve a {@link Simulator} over real HTTP on a loopback address. */
+export async function listen(sim: Simulator, host: string, port: number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void serve(sim, req, res);
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { server, url: `http://${h}:${addr.port}` };
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function serve(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        res.writeHead(413).end();
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      path: new URL(req.url ?? '/', 'http://sandbox').pathname,
+      headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
+    const answer = await sim.handle(simReq);
+    await send(answer, req, res);
+  } catch {
+    if (!res.headersSent) res.writeHead(500).end();
+    else res.destroy();
+  }
+}
+
+async function send(answer: SimResponse, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (answer.delayMs > 0) await sleep(answer.delayMs);
+  if (answer.fault === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  const body = Buffer.from(answer.body, 'utf8');
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
+  if (answer.fault === 'slow') {
+    const half = Math.floor(body.length / 2);
+    res.write(body.subarray(0, half));
+    await sleep(Number(answer.headers['x-sandbox-slow-ms'] ?? 2000));
+    if (!res.destroyed) res.end(body.subarray(half));
+    return;
+  }
+  res.end(body);
+}

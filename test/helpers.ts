@@ -1,0 +1,49 @@
+import { createClient, type DancuClient, type DancuClientOptions } from '../src/index.js';
+import { createSandbox, SANDBOX_PURPOSES, type Sandbox, type SandboxOptions } from '../src/testing/index.js';
+
+export const ctx = {
+  purpose: { code: 'HT-KHAISINH', dossierId: 'HS-TEST-1' },
+  operator: { id: 'cb.test', ip: '10.0.0.7' },
+} as const;
+
+export const lookupCtx = {
+  purpose: { code: 'DD-CAPGCN', dossierId: 'HS-TEST-2' },
+  operator: { id: 'cb.test', ip: '10.0.0.7' },
+} as const;
+
+export function clientFor(sandbox: Sandbox, extra: Partial<DancuClientOptions> = {}): DancuClient {
+  return createClient({
+    baseUrl: sandbox.url,
+    credentials: sandbox.credentials,
+    system: { id: 'test-system', unitCode: 'TEST-UNIT', version: '0.0.0' },
+    purposes: SANDBOX_PURPOSES,
+    ...extra,
+  });
+}
+
+/** A sandbox over real HTTP and a client for it; `close()` stops both. */
+export async function setup(
+  sandboxOptions: SandboxOptions = {},
+  clientOptions: Partial<DancuClientOptions> = {},
+): Promise<{ sandbox: Sandbox; client: DancuClient; close: () => Promise<void> }> {
+  const sandbox = await createSandbox({ populationSize: 100, ...sandboxOptions });
+  const client = clientFor(sandbox, clientOptions);
+  return {
+    sandbox,
+    client,
+    close: async () => {
+      await client.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the promise to reject');
+}

@@ -1,0 +1,99 @@
+/**
+ * How a vendor tests their own code: msw's `setupServer` with the sandbox handlers, no port
+ * opened, unhandled requests are errors. The SDK's fetch is looked up at call time, so msw sees it.
+ */
+import { setupServer } from 'msw/node';
+import { http, HttpResponse } from 'msw';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, isDancuError } from '../src/index.js';
+import { createSandbox, SANDBOX_PURPOSES } from '../src/testing/index.js';
+
+const sandbox = await createSandbox({ listen: false, populationSize: 50, lockThreshold: 20 });
+const server = setupServer(...sandbox.handlers);
+
+// The vendor's own code under test.
+async function registerBirth(client: ReturnType<typeof createClient>, parent: { idNumber: string; fullName: string; dateOfBirth: string }) {
+  const r = await client.verifyCitizen(parent, {
+    purpose: { code: 'HT-KHAISINH', dossierId: 'HS-1' },
+    operator: { id: 'cb.le', ip: '192.168.1.20' },
+  });
+  return r.match ? 'accepted' : 'needs-correction';
+}
+
+describe('vendor-style tests with msw', () => {
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => {
+    server.resetHandlers();
+    sandbox.reset();
+  });
+  afterAll(() => server.close());
+
+  const client = createClient({
+    baseUrl: sandbox.url,
+    credentials: sandbox.credentials,
+    system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' },
+    purposes: SANDBOX_PURPOSES,
+  });
+  afterAll(() => client.close());
+
+  it('the sandbox URL is not a real host: only msw answers it', () => {
+    expect(sandbox.url).toBe('https://sandbox.dancu.test');
+  });
+
+  const person = (i: number) => {
+    const { idNumber, fullName, dateOfBirth } = sandbox.population[i]!;
+    return { idNumber, fullName, dateOfBirth };
+  };
+
+  it('verifies through the in-process simulator', async () => {
+    const p = person(0);
+    expect(await registerBirth(client, p)).toBe('accepted');
+    expect(await registerBirth(client, { ...p, fullName: 'Ai Đó Khác' })).toBe('needs-correction');
+    expect(sandbox.stats()).toMatchObject({ total: 2, tokenRequests: 1 });
+  });
+
+  it('the lock and faults behave as over HTTP', async () => {
+    const p = person(0);
+    sandbox.inject('reset');
+    await expect(registerBirth(client, p)).rejects.toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE' });
+    let code = '';
+    for (let i = 0; i < 25 && !code; i++) {
+      await registerBirth(client, p).catch((err: unknown) => {
+        if (isDancuError(err)) code = err.code;
+      });
+    }
+    expect(code).toBe('ERR_UPSTREAM_LOCKED');
+  });
+
+  it('a vendor can override one endpoint with their own msw handler', async () => {
+    server.use(
+      http.post(`${sandbox.url}/api/v1/citizens/verify`, () =>
+        HttpResponse.json({ MaLoi: '006', MoTa: 'throttled' }, { status: 429, headers: { 'retry-after': '7' } }),
+      ),
+    );
+    await expect(registerBirth(client, person(1))).rejects.toMatchObject({ code: 'ERR_UPSTREAM_RATE_LIMITED', retryAfterMs: 7000 });
+  });
+
+  it('an answer for another request id is refused as ERR_UPSTREAM_RESPONSE', async () => {
+    server.use(
+      http.post(`${sandbox.url}/api/v1/citizens/verify`, () =>
+        HttpResponse.json({ MaYeuCau: 'someone-else', TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } }),
+      ),
+    );
+    await expect(registerBirth(client, person(2))).rejects.toMatchObject({ code: 'ERR_UPSTREAM_RESPONSE' });
+  });
+
+  it('a lookup answer with extra fields is minimised to what was asked', async () => {
+    server.use(
+      http.post(`${sandbox.url}/api/v1/citizens/lookup`, async ({ request }) => {
+        const body = (await request.json()) as { MaYeuCau: string };
+        return HttpResponse.json({ MaYeuCau: body.MaYeuCau, TonTai: true, CongDan: { HoVaTen: 'A', TonGiao: 'B', NoiThuongTru: 'C' } });
+      }),
+    );
+    const r = await client.lookupCitizen(
+      { idNumber: sandbox.population[0]!.idNumber },
+      { purpose: { code: 'DD-CAPGCN' }, operator: { id: 'cb.le', ip: '192.168.1.20' }, fields: ['fullName'] },
+    );
+    expect(r.citizen).toEqual({ fullName: 'A' });
+  });
+});

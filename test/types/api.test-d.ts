@@ -1,0 +1,42 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { createClient, type DancuClient, type LookupResult, type VerifyResult } from '../../src/index.js';
+
+declare const client: DancuClient;
+const input = { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990' };
+const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'cb', ip: '10.0.0.1' } };
+
+describe('the public contract, checked by the compiler', () => {
+  it('purpose and operator are required by the type', () => {
+    // @ts-expect-error no context at all
+    void client.verifyCitizen(input);
+    // @ts-expect-error no purpose
+    void client.verifyCitizen(input, { operator: ctx.operator });
+    // @ts-expect-error no operator
+    void client.verifyCitizen(input, { purpose: ctx.purpose });
+    // @ts-expect-error operator without ip
+    void client.verifyCitizen(input, { purpose: ctx.purpose, operator: { id: 'cb' } });
+    // @ts-expect-error a lookup must list its fields
+    void client.lookupCitizen({ idNumber: input.idNumber }, ctx);
+    // @ts-expect-error unknown field name
+    void client.lookupCitizen({ idNumber: input.idNumber }, { ...ctx, fields: ['salary'] });
+    expectTypeOf(client.verifyCitizen(input, ctx)).resolves.toEqualTypeOf<VerifyResult>();
+    expectTypeOf(client.lookupCitizen({ idNumber: '1' }, { ...ctx, fields: ['fullName'] })).resolves.toEqualTypeOf<LookupResult>();
+  });
+
+  it('results are typed', () => {
+    expectTypeOf<VerifyResult['match']>().toEqualTypeOf<boolean>();
+    expectTypeOf<VerifyResult['source']>().toEqualTypeOf<'upstream' | 'cache'>();
+    expectTypeOf<VerifyResult['fields']['fullName']>().toEqualTypeOf<boolean>();
+    expectTypeOf<NonNullable<LookupResult['citizen']>['sex']>().toEqualTypeOf<'male' | 'female' | undefined>();
+  });
+
+  it('options are typed', () => {
+    createClient({
+      baseUrl: 'https://x',
+      credentials: { clientId: 'a', clientSecret: 'b' },
+      system: { id: 'a', unitCode: 'b', version: 'c' },
+      // @ts-expect-error unknown operation
+      purposes: [{ code: 'A', title: 't', legalBasis: 'l', operations: ['delete'] }],
+    });
+  });
+});
