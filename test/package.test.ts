@@ -19,7 +19,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(root, '.tmp', 'consumer-'));
   // `npm pack` runs `prepack` (the build), so the tarball holds what a publish would.
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 32 * 1024 * 1024 });
-  const packed = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
+  // stdout also carries the prepack build's output; the JSON report is the array that starts a line.
+  const start = stdout.search(/^\[\s*\{/m);
+  const packed = JSON.parse(stdout.slice(start)) as Array<{ filename: string }>;
   const filename = packed[0]!.filename;
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `./${filename}`], { cwd: dir });
