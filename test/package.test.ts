@@ -92,3 +92,63 @@ describe('the packed package in a consumer project', () => {
     await run('node', [tsc, ...common, '--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0', 'legacy.ts'], { cwd: dir });
   });
 });
+
+describe('the installed `dancu` binary', () => {
+  const bin = () => join(dir, 'node_modules', '.bin', 'dancu');
+
+  it('--help and --version', async () => {
+    const help = await run(bin(), ['--help'], { cwd: dir });
+    expect(help.stdout).toMatch(/Commands:\n\s+demo[\s\S]+sandbox/);
+    const version = await run(bin(), ['--version'], { cwd: dir });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const unknown = await run(bin(), ['nope'], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command') });
+  });
+
+  it('demo --json: every check holds, exit 0', async () => {
+    const { stdout } = await run(bin(), ['demo', '--json'], { cwd: dir });
+    const report = JSON.parse(stdout);
+    expect(report.ok).toBe(true);
+    expect(report.checks.length).toBeGreaterThanOrEqual(5);
+    expect(report.upstream.locked).toBe(true);
+  });
+
+  it('sandbox --port 0 --threshold 3: serves, locks past the threshold, stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(bin(), ['sandbox', '--port', '0', '--threshold', '3', '--population', '5'], { cwd: dir });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL in: ${out}`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m && /e\.g\. citizen: .+\n/.test(out)) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const [clientId, clientSecret] = [...out.matchAll(/client(?:Id|Secret):\s+(\S+)/g)].map((m) => m[1]);
+      const [, idNumber, fullName, dateOfBirth] = /e\.g\. citizen: (\d{12}) (.+) (\d{4}-\d{2}-\d{2})\n/.exec(out)!;
+      const { createClient } = await import('../src/index.js');
+      const { SANDBOX_PURPOSES } = await import('../src/testing/index.js');
+      const client = createClient({
+        baseUrl: url, credentials: { clientId: clientId!, clientSecret: clientSecret! },
+        system: { id: 's', unitCode: 'u', version: '1' }, purposes: SANDBOX_PURPOSES,
+      });
+      const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } };
+      const codes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        codes.push(await client.verifyCitizen({ idNumber: idNumber!, fullName: fullName!, dateOfBirth: dateOfBirth! }, ctx)
+          .then((r) => String(r.match), (e: { code: string }) => e.code));
+      }
+      await client.close();
+      expect(codes).toEqual(['true', 'true', 'true', 'ERR_UPSTREAM_LOCKED']);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});

@@ -14,7 +14,7 @@
 import type { Server } from 'node:http';
 import type { HttpHandler } from 'msw';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeServer, listen } from './server.js';
+import { closeServer, listen, type SandboxTlsOptions } from './server.js';
 import { Simulator, type FaultKind, type SandboxStats, type SimulatorOptions } from './simulator.js';
 import type { SandboxCitizen } from './population.js';
 import type { PurposeDefinition } from '../purpose/registry.js';
@@ -22,6 +22,7 @@ import type { PurposeDefinition } from '../purpose/registry.js';
 export { Simulator, FAULT_KINDS } from './simulator.js';
 export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
 export { generateCitizens, seededRandom } from './population.js';
+export type { SandboxTlsOptions } from './server.js';
 export type { SandboxCitizen, GenerateCitizensOptions } from './population.js';
 
 /** Options of {@link createSandbox}. */
@@ -32,6 +33,8 @@ export interface SandboxOptions extends SimulatorOptions {
   host?: string;
   /** Port; `0` picks a free one. Default `0`. */
   port?: number;
+  /** Serve HTTPS with this key and certificate; `requestCert: true` demands a client certificate signed by `ca` (mTLS). */
+  tls?: SandboxTlsOptions;
 }
 
 /** A running sandbox upstream. */
@@ -109,14 +112,14 @@ function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
  * ```
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, ...simOptions } = options;
+  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, ...simOptions } = options;
   if (shouldListen && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host)) {
     throw new Error('The sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost).');
   }
   const sim = new Simulator(simOptions);
   let server: Server | undefined;
   let url = 'https://sandbox.dancu.test';
-  if (shouldListen) ({ server, url } = await listen(sim, host, port));
+  if (shouldListen) ({ server, url } = await listen(sim, host, port, tls));
   const msw = await loadMsw();
   const handlers = msw ? mswHandlers(msw, sim, url) : undefined;
   return {

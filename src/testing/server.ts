@@ -1,15 +1,32 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SimRequest, SimResponse, Simulator } from './simulator.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
-/** Serve a {@link Simulator} over real HTTP on a loopback address. */
-export async function listen(sim: Simulator, host: string, port: number): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+/** TLS material of an HTTPS sandbox; with `requestCert` the client must present a certificate signed by `ca` (mTLS). */
+export interface SandboxTlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca?: string | Buffer;
+  requestCert?: boolean;
+}
+
+/** Serve a {@link Simulator} over real HTTP (or HTTPS / mTLS) on a loopback address. */
+export async function listen(
+  sim: Simulator,
+  host: string,
+  port: number,
+  tls?: SandboxTlsOptions,
+): Promise<{ server: Server; url: string }> {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void serve(sim, req, res);
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({ ...tls, rejectUnauthorized: tls.requestCert ?? false }, handler)
+    : createServer(handler);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -17,7 +34,7 @@ export async function listen(sim: Simulator, host: string, port: number): Promis
   });
   const addr = server.address() as AddressInfo;
   const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { server, url: `http://${h}:${addr.port}` };
+  return { server, url: `${tls ? 'https' : 'http'}://${h}:${addr.port}` };
 }
 
 export async function closeServer(server: Server): Promise<void> {
