@@ -131,11 +131,19 @@ function failure(res: WireResponse, requestId?: string): never {
   });
 }
 
-function checkEcho(res: WireResponse, sent: string, got: string, what: string): void {
-  if (sent !== got) {
+/**
+ * A 200 answer of an operation: JSON, of the schema, and for the request that was sent (an answer
+ * for another request id, e.g. from a confused gateway cache, is never used). Error statuses throw.
+ */
+function answer<T extends { MaYeuCau: string }>(res: WireResponse, schema: z.ZodType<T>, what: string, requestId: string): T {
+  if (res.status !== 200) failure(res, requestId);
+  const parsed = schema.safeParse(parseJson(res, what, requestId));
+  if (!parsed.success) throw badResponse(res, what, requestId, parsed.error);
+  if (parsed.data.MaYeuCau !== requestId) {
     throw new UpstreamError('ERR_UPSTREAM_RESPONSE', res.status,
-      `The upstream ${what} answer is for another request id; it was not used.`, { requestId: sent });
+      `The upstream ${what} answer is for another request id; it was not used.`, { requestId });
   }
+  return parsed.data;
 }
 
 function metaBody(m: RequestMeta): Record<string, string> {
@@ -208,15 +216,12 @@ export const referenceProfile: WireProfile = {
         return apiRequest(REFERENCE_PATHS.verify, r, auth.accessToken, body);
       },
       parse(res: WireResponse, r: VerifyRequest): VerifyAnswer {
-        if (res.status !== 200) failure(res, r.requestId);
-        const parsed = verifySchema.safeParse(parseJson(res, 'verify', r.requestId));
-        if (!parsed.success) throw badResponse(res, 'verify', r.requestId, parsed.error);
-        checkEcho(res, r.requestId, parsed.data.MaYeuCau, 'verify');
-        const k = parsed.data.KetQua;
+        const data = answer(res, verifySchema, 'verify', r.requestId);
+        const k = data.KetQua;
         const fields: VerifyAnswer['fields'] = { fullName: k.HoVaTen, dateOfBirth: k.NgayThangNamSinh };
         if (r.sex !== undefined) fields.sex = k.GioiTinh ?? false;
-        const match = parsed.data.TonTai && k.TrungKhop && fields.fullName && fields.dateOfBirth && fields.sex !== false;
-        return { found: parsed.data.TonTai, match, fields };
+        const match = data.TonTai && k.TrungKhop && fields.fullName && fields.dateOfBirth && fields.sex !== false;
+        return { found: data.TonTai, match, fields };
       },
     },
     lookup: {
@@ -227,12 +232,9 @@ export const referenceProfile: WireProfile = {
         });
       },
       parse(res: WireResponse, r: LookupRequest): LookupAnswer {
-        if (res.status !== 200) failure(res, r.requestId);
-        const parsed = lookupSchema.safeParse(parseJson(res, 'lookup', r.requestId));
-        if (!parsed.success) throw badResponse(res, 'lookup', r.requestId, parsed.error);
-        checkEcho(res, r.requestId, parsed.data.MaYeuCau, 'lookup');
-        const c = parsed.data.CongDan;
-        if (!parsed.data.TonTai || c === null) return { found: false, citizen: null };
+        const data = answer(res, lookupSchema, 'lookup', r.requestId);
+        const c = data.CongDan;
+        if (!data.TonTai || c === null) return { found: false, citizen: null };
         // Minimisation: keep only what was asked for, whatever the upstream sent.
         return { found: true, citizen: fromWireCitizen(c, r.fields) };
       },
