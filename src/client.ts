@@ -5,12 +5,13 @@ import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './ci
 import { validateLookupInput, validateVerifyInput } from './citizen/validate.js';
 import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
 import { validateContext, type CallContext, type LookupContext, type NormalisedContext } from './context.js';
-import { ClientClosedError, TransportError } from './errors.js';
+import { ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError } from './errors.js';
 import { toVietnamIso } from './internal/time.js';
 import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
 import { HttpClient } from './transport/http.js';
 import type { RequestMeta, VerifyAnswer } from './transport/types.js';
-import { Upstream } from './transport/upstream.js';
+import { Upstream, type AttemptHooks } from './transport/upstream.js';
+import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 
 /** Where a result came from. `cache` appears once the dedup cache lands (see CHANGELOG). */
 export type ResultSource = 'upstream' | 'cache';
@@ -60,6 +61,14 @@ export interface DancuClient {
   lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
   /** The registered purposes. */
   readonly purposes: readonly PurposeDefinition[];
+  /** The client-side quota. */
+  readonly quota: {
+    /**
+     * Used and remaining of every global, unit and purpose budget (and an operator's, when given),
+     * and the shared stop in force, if any. For dashboards; takes nothing.
+     */
+    status(of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus>;
+  };
   /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
   readonly fingerprint: string;
   /** Close pooled connections. In-flight calls finish first; later calls fail with `ERR_CLIENT_CLOSED`. */
@@ -71,6 +80,7 @@ class Client implements DancuClient {
   readonly #purposes: PurposeRegistry;
   readonly #http: HttpClient;
   readonly #upstream: Upstream;
+  readonly #quota: QuotaManager;
   #closed = false;
 
   constructor(opts: ResolvedOptions) {
@@ -85,8 +95,14 @@ class Client implements DancuClient {
       connections: opts.maxConnections,
       tls: opts.tls,
     });
-    this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs);
+    this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs, opts.retry);
+    this.#quota = new QuotaManager({ ...opts.quota, clock: opts.clock });
   }
+
+  readonly quota = {
+    status: (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> =>
+      this.#quota.status({ unitCode: this.#opts.system.unitCode, operatorId: of.operatorId, purposeCode: of.purposeCode }),
+  };
 
   get purposes(): readonly PurposeDefinition[] {
     return this.#purposes.list();
@@ -102,10 +118,10 @@ class Client implements DancuClient {
     const ctx = validateContext(context, false); //                       1 validate
     const v = validateVerifyInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'verify'); //              2 purpose
-    //                                     3 guards, 4 dedup, 5 quota, 6 audit: later releases
+    //                                                 3 guards, 4 dedup, 6 audit: later releases
     const meta = this.#meta(ctx);
     const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
-    const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, ctx.signal); // 7–8
+    const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, this.#hooks(ctx), ctx.signal); // 5, 7–8
     return { ...answer, ...this.#resultBase(meta, v.id.value) }; //    9 result
   }
 
@@ -116,7 +132,7 @@ class Client implements DancuClient {
     const v = validateLookupInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //  2 purpose
     const meta = this.#meta(ctx);
-    const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields: ctx.fields! }, ctx.signal);
+    const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields: ctx.fields! }, this.#hooks(ctx), ctx.signal);
     return { found: answer.found, citizen: answer.citizen, ...this.#resultBase(meta, v.id.value) };
   }
 
@@ -124,6 +140,18 @@ class Client implements DancuClient {
     if (this.#closed) return;
     this.#closed = true;
     await this.#http.close();
+  }
+
+  /** Step 5 around every attempt: spend quota before it, open the shared stop after a lock or a 429. */
+  #hooks(ctx: NormalisedContext): AttemptHooks {
+    const who = { unitCode: this.#opts.system.unitCode, operatorId: ctx.operator.id, purposeCode: ctx.purpose.code };
+    return {
+      beforeAttempt: () => this.#quota.reserve(who, ctx.priority, ctx.signal),
+      afterFailure: async (err) => {
+        if (err instanceof UpstreamLockedError) await this.#quota.stop({ reason: 'locked', until: 'next-vietnam-day' });
+        else if (err instanceof RateLimitedError) await this.#quota.stop({ reason: 'rate-limited', until: { forMs: err.retryAfterMs } });
+      },
+    };
   }
 
   #assertOpen(): void {
@@ -187,7 +215,7 @@ class Client implements DancuClient {
  */
 export function createClient(options: DancuClientOptions): DancuClient {
   const resolved = resolveOptions(options);
-  const preview = (['quota', 'cache', 'audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
+  const preview = (['cache', 'audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
   if (preview.length > 0) {
     process.emitWarning(
       `dancu ${preview.join(', ')} options are validated but not enforced by this version; do not rely on them yet.`,

@@ -5,7 +5,11 @@ import { canonicalJson, sha256Hex } from './internal/canonical.js';
 import type { Clock } from './internal/time.js';
 import type { Operation, PurposeDefinition } from './purpose/registry.js';
 import type { FetchLike } from './transport/http.js';
+import { MemoryQuotaStore } from './quota/memory-store.js';
+import type { QuotaPlan } from './quota/budgets.js';
+import type { QuotaStore } from './quota/types.js';
 import { referenceProfile } from './transport/reference-profile.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './transport/retry.js';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
 import { VERSION } from './version.js';
 
@@ -35,28 +39,48 @@ export interface SystemIdentity {
 }
 
 /**
- * Quota options (preview). Validated now; enforced by a later release (see CHANGELOG). Until then
- * the client emits a `DANCU_NOT_ENFORCED` process warning when they are set.
+ * Client-side quota. On by default: even with no `quota` option the client stops at
+ * `floor(10000 × 0.9) = 9000` queries per Vietnam day. With several processes or hosts sharing one
+ * upstream account, pass a shared `store` (`RedisQuotaStore`), or each process spends the budget alone.
  */
 export interface QuotaOptions {
-  /** Daily query count at which the upstream locks the connection. Default `10000`. */
+  /** Daily query count (Vietnam day) at which the upstream locks the connection. Default `10000`. */
   lockThreshold?: number;
   /** Share of `lockThreshold` kept unused, 0–0.9. Default `0.1` (stop at 9,000). */
   safetyMargin?: number;
-  /** Global token bucket: `rate` requests per minute, `burst` bucket size (default = rate). */
-  perMinute?: { rate: number; burst?: number };
-  /** Global daily cap (Vietnam day). Default: `lockThreshold × (1 − safetyMargin)`. */
+  /** Global daily cap (Vietnam day). Default and maximum: `floor(lockThreshold × (1 − safetyMargin))`. */
   perDay?: number;
-  /** Budgets of each operator. */
+  /** Global token bucket: `rate` requests per minute, bucket size `burst` (default = `rate`). Default: none. */
+  perMinute?: { rate: number; burst?: number };
+  /** Budgets of this client's unit (`system.unitCode`), for several units sharing one account. Default: none. */
+  perUnit?: { perMinute?: number; perDay?: number };
+  /** Budgets of each operator: one officer's macro cannot drain the province. Default: none. */
   perOperator?: { perMinute?: number; perDay?: number };
-  /** Daily budget per purpose code. */
+  /** Daily budget per purpose code. Default: none. */
   perPurpose?: Record<string, { perDay: number }>;
-  /** When a budget is exhausted: fail at once (default) or wait up to `maxWaitMs`. */
+  /** When a budget is exhausted: fail at once with `ERR_QUOTA_EXCEEDED` (default) or wait up to `maxWaitMs`. */
   onExhausted?: 'fail' | 'wait';
-  /** Longest wait in a local queue, in ms, with `onExhausted: 'wait'`. Default `5000`. */
+  /** Longest wait in the local queue with `onExhausted: 'wait'`, in ms. Default `5000`. */
   maxWaitMs?: number;
-  /** Shared store (e.g. a Redis-backed one) for several processes. Default: in memory. */
-  store?: object;
+  /** Where budgets live. Default: a `MemoryQuotaStore` of this client. */
+  store?: QuotaStore;
+  /** Longest a store call may take before the call fails closed (`ERR_QUOTA_UNAVAILABLE`), in ms. Default `1000`. */
+  storeTimeoutMs?: number;
+  /**
+   * Opt-in: when the store is unreachable, keep serving from a conservative local share of every
+   * budget (budget ÷ `instances`) instead of failing closed. Set `instances` to the number of processes.
+   */
+  fallback?: { instances: number };
+}
+
+/** Retry of failed attempts (5xx, connection failures, timeouts only). Every attempt spends quota. */
+export interface RetryOptions {
+  /** Attempts in all, the first included; `1` disables retries. Default `3`, at most `5`. */
+  attempts?: number;
+  /** Base of the full-jitter exponential backoff, in ms. Default `200`. */
+  baseDelayMs?: number;
+  /** Cap of one backoff delay, in ms. Default `5000`. */
+  maxDelayMs?: number;
 }
 
 /** Dedup cache options (preview; enforced by a later release). */
@@ -122,8 +146,10 @@ export interface DancuClientOptions {
   tokenRefreshSkewMs?: number;
   /** Clock in epoch ms, for tests. Default `Date.now`. */
   clock?: Clock;
-  /** Client-side quota (preview). */
+  /** Client-side quota. Default: 9,000 queries per Vietnam day in this process's memory. */
   quota?: QuotaOptions;
+  /** Retry policy. Default: 3 attempts, 200 ms base, 5 s cap. */
+  retry?: RetryOptions;
   /** Dedup cache (preview). */
   cache?: CacheOptions;
   /** Audit trail (preview). */
@@ -147,7 +173,15 @@ export interface ResolvedOptions {
   maxConnections: number;
   tokenRefreshSkewMs: number;
   clock: Clock;
-  quota: QuotaOptions | undefined;
+  quota: {
+    plan: QuotaPlan;
+    store: QuotaStore;
+    onExhausted: 'fail' | 'wait';
+    maxWaitMs: number;
+    storeTimeoutMs: number;
+    fallbackInstances: number | undefined;
+  };
+  retry: RetryPolicy;
   cache: CacheOptions | undefined;
   audit: AuditOptions | undefined;
   guards: GuardOptions | undefined;
@@ -171,6 +205,11 @@ const pem = z.union([z.string(), z.instanceof(Buffer)]);
 const positiveInt = z.number().int().positive();
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
 const storeObject = z.custom<object>((v) => typeof v === 'object' && v !== null, { message: 'expected an object' });
+const quotaStoreSchema = z.custom<QuotaStore>(
+  (v) => typeof v === 'object' && v !== null &&
+    ['reserve', 'stop', 'status', 'activeStop'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  { message: 'expected a QuotaStore { reserve, stop, status, activeStop } (MemoryQuotaStore or RedisQuotaStore)' },
+);
 
 const purposeSchema = z
   .strictObject({
@@ -218,11 +257,25 @@ const optionsSchema = z.strictObject({
       safetyMargin: z.number().min(0).max(0.9).optional(),
       perMinute: z.strictObject({ rate: positiveInt, burst: positiveInt.optional() }).optional(),
       perDay: positiveInt.optional(),
+      perUnit: z.strictObject({ perMinute: positiveInt.optional(), perDay: positiveInt.optional() }).optional(),
       perOperator: z.strictObject({ perMinute: positiveInt.optional(), perDay: positiveInt.optional() }).optional(),
       perPurpose: z.record(z.string(), z.strictObject({ perDay: positiveInt })).optional(),
       onExhausted: z.enum(['fail', 'wait']).optional(),
       maxWaitMs: z.number().int().min(0).max(600_000).optional(),
-      store: storeObject.optional(),
+      store: quotaStoreSchema.optional(),
+      storeTimeoutMs: positiveInt.max(30_000).optional(),
+      fallback: z.strictObject({ instances: positiveInt.max(1000) }).optional(),
+    })
+    .refine(
+      (q) => q.perDay === undefined || q.perDay <= Math.floor((q.lockThreshold ?? 10_000) * (1 - (q.safetyMargin ?? 0.1))),
+      { message: 'perDay must not exceed floor(lockThreshold × (1 − safetyMargin)): the client must stop below the lock', path: ['perDay'] },
+    )
+    .optional(),
+  retry: z
+    .strictObject({
+      attempts: positiveInt.max(5).optional(),
+      baseDelayMs: z.number().int().min(0).max(60_000).optional(),
+      maxDelayMs: z.number().int().min(0).max(300_000).optional(),
     })
     .optional(),
   cache: z
@@ -257,7 +310,11 @@ const FIXES: Array<[RegExp, string]> = [
   [/^purposes/, 'register at least one purpose { code, title, legalBasis, operations } per licensed procedure, each code once'],
   [/^profile/, 'pass referenceProfile or your own WireProfile object'],
   [/Ms$|^maxResponseBytes|^maxConnections/, 'pass a positive whole number in the unit the option name says'],
-  [/^(quota|cache|audit|guards)/, 'see the TSDoc of the option (docs/quotas.md, docs/caching.md …) for its shape'],
+  [/^quota\.perDay/, 'lower perDay, or raise lockThreshold only if the upstream threshold really is higher (docs/quotas.md)'],
+  [/^quota\.store/, 'pass new MemoryQuotaStore() or new RedisQuotaStore({ client }) (docs/quotas.md)'],
+  [/^quota/, 'see docs/quotas.md for the shape of the quota options'],
+  [/^retry/, 'pass { attempts (1–5), baseDelayMs, maxDelayMs }'],
+  [/^(cache|audit|guards)/, 'see the TSDoc of the option for its shape'],
 ];
 
 function fixFor(path: string): string {
@@ -305,6 +362,32 @@ function checkBaseUrl(raw: string | URL, tls: unknown): URL {
   return url;
 }
 
+function clockOf(c: unknown): Clock {
+  return (c as Clock | undefined) ?? Date.now;
+}
+
+function resolveQuota(q: QuotaOptions | undefined, clock: Clock): ResolvedOptions['quota'] {
+  const lockThreshold = q?.lockThreshold ?? 10_000;
+  const safetyMargin = q?.safetyMargin ?? 0.1;
+  const plan: QuotaPlan = {
+    lockThreshold,
+    safetyMargin,
+    perDay: q?.perDay ?? Math.floor(lockThreshold * (1 - safetyMargin)),
+    perMinute: q?.perMinute ? { rate: q.perMinute.rate, burst: q.perMinute.burst ?? q.perMinute.rate } : undefined,
+    perUnit: q?.perUnit,
+    perOperator: q?.perOperator,
+    perPurpose: q?.perPurpose ?? {},
+  };
+  return {
+    plan,
+    store: q?.store ?? new MemoryQuotaStore({ clock }),
+    onExhausted: q?.onExhausted ?? 'fail',
+    maxWaitMs: q?.maxWaitMs ?? 5_000,
+    storeTimeoutMs: q?.storeTimeoutMs ?? 1_000,
+    fallbackInstances: q?.fallback?.instances,
+  };
+}
+
 /**
  * Validate options once and apply defaults. Throws {@link ConfigError} (`ERR_CONFIG_INVALID`)
  * listing every problem with its path, the type received, and how to fix it. Values are never
@@ -321,6 +404,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     return def;
   });
   const profile = o.profile ?? referenceProfile;
+  const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock));
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
   const fingerprint = sha256Hex(
     canonicalJson({
       version: VERSION,
@@ -328,7 +413,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       baseUrl: baseUrl.href,
       system: o.system,
       purposes,
-      quota: o.quota,
+      quota,
+      retry,
       cache: o.cache,
       audit: o.audit,
       guards: o.guards,
@@ -347,8 +433,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxResponseBytes: o.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     tokenRefreshSkewMs: o.tokenRefreshSkewMs ?? DEFAULTS.tokenRefreshSkewMs,
-    clock: (o.clock as Clock | undefined) ?? Date.now,
-    quota: o.quota as QuotaOptions | undefined,
+    clock: clockOf(o.clock),
+    quota,
+    retry,
     cache: o.cache as CacheOptions | undefined,
     audit: o.audit as AuditOptions | undefined,
     guards: o.guards as GuardOptions | undefined,

@@ -27,8 +27,13 @@ export interface CallContext {
   operator: OperatorContext;
   /** Request id (`MaYeuCau`) to use; a UUID is generated when absent. 1–64 of `[A-Za-z0-9._-]`. */
   requestId?: string;
-  /** Abort the call (before it is sent, or while it is in flight). */
+  /** Abort the call (before it is sent, while it waits for quota, or in flight). */
   signal?: AbortSignal;
+  /**
+   * `interactive` (default): an officer is waiting; `batch`: a sync or report. When the quota is
+   * exhausted and `quota.onExhausted` is `wait`, interactive calls get the next room first.
+   */
+  priority?: 'interactive' | 'batch';
 }
 
 /** Context of a lookup: which fields to return (data minimisation: there is no "all fields"). */
@@ -43,6 +48,7 @@ export interface NormalisedContext {
   operator: { id: string; ip: string; sessionId?: string };
   requestId?: string;
   signal?: AbortSignal;
+  priority: 'interactive' | 'batch';
   fields?: CitizenField[];
 }
 
@@ -95,9 +101,12 @@ export function validateContext(raw: unknown, withFields: boolean): NormalisedCo
   const ip = operator.data.ip.trim();
   if (isIP(ip) === 0) throw bad('operator.ip', 'invalid_ip', 'must be an IPv4 or IPv6 address');
 
+  const priority = ctx['priority'] ?? 'interactive';
+  if (priority !== 'interactive' && priority !== 'batch') throw bad('priority', 'invalid_value', 'must be "interactive" or "batch"');
   const out: NormalisedContext = {
     purpose: { code: purpose.data.code },
     operator: { id: operator.data.id, ip },
+    priority,
   };
   if (purpose.data.dossierId !== undefined) out.purpose.dossierId = purpose.data.dossierId;
   if (operator.data.sessionId !== undefined) out.operator.sessionId = operator.data.sessionId;

@@ -21,6 +21,8 @@ export type DancuErrorCode =
   | 'ERR_PURPOSE_NOT_REGISTERED'
   | 'ERR_PURPOSE_OPERATION'
   | 'ERR_PURPOSE_FIELD'
+  | 'ERR_QUOTA_EXCEEDED'
+  | 'ERR_QUOTA_UNAVAILABLE'
   | 'ERR_CLIENT_CLOSED'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
@@ -152,6 +154,34 @@ export class PurposeError extends DancuError {
   ) {
     super(code, message, options);
     this.purposeCode = purposeCode;
+  }
+}
+
+/**
+ * Step 5: the client-side quota refused the call (no network call was made), or the quota store
+ * could not answer in time (the client fails closed rather than risk the province's lock).
+ */
+export class QuotaError extends DancuError {
+  static override readonly kind: string = 'QuotaError';
+  /** The budget that refused, e.g. `global.day`, `operator.minute` (`ERR_QUOTA_EXCEEDED`). */
+  readonly budget: string | undefined;
+  /** When the refusing budget has room again, in ms (`ERR_QUOTA_EXCEEDED`). */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: 'ERR_QUOTA_EXCEEDED' | 'ERR_QUOTA_UNAVAILABLE',
+    budget: string | undefined,
+    retryAfterMs: number | undefined,
+    options?: DancuErrorOptions,
+  ) {
+    super(
+      code,
+      code === 'ERR_QUOTA_EXCEEDED'
+        ? `The client-side quota "${budget}" is exhausted; nothing was sent. Room again in ${retryAfterMs} ms.`
+        : 'The quota store did not answer in time; the call was refused (fail closed) and nothing was sent. Check Redis.',
+      options,
+    );
+    this.budget = budget;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

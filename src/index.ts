@@ -9,6 +9,7 @@ export type {
   CacheOptions,
   AuditOptions,
   GuardOptions,
+  RetryOptions,
 } from './config.js';
 export type { CallContext, LookupContext, OperatorContext, PurposeContext } from './context.js';
 export type { Operation, PurposeDefinition } from './purpose/registry.js';
@@ -18,6 +19,7 @@ export {
   ConfigError,
   ValidationError,
   PurposeError,
+  QuotaError,
   ClientClosedError,
   TransportError,
   UpstreamError,
@@ -51,4 +53,11 @@ export type {
   TokenAnswer,
 } from './transport/types.js';
 export type { FetchLike } from './transport/http.js';
+export { MemoryQuotaStore } from './quota/memory-store.js';
+export type { MemoryQuotaStoreOptions } from './quota/memory-store.js';
+export { RedisQuotaStore } from './quota/redis-store.js';
+export type { RedisQuotaStoreOptions } from './quota/redis-store.js';
+export type { QuotaStore, BudgetSpec, BudgetStatus, ReservationResult, StopRequest, ActiveStop } from './quota/types.js';
+export type { QuotaStatus, CallPriority } from './quota/manager.js';
+export type { RedisScriptClient, RedisClientLike } from './internal/redis.js';
 export { VERSION } from './version.js';

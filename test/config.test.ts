@@ -45,6 +45,9 @@ describe('options are validated once, with a path, a type and a fix', () => {
     ['tls over http', { ...base, baseUrl: 'http://127.0.0.1:1', tls: { ca: 'PEM' } }, 'baseUrl', 'string'],
     ['unknown quota option', { ...base, quota: { perDy: 10 } }, 'quota', 'object'],
     ['safety margin out of range', { ...base, quota: { safetyMargin: 2 } }, 'quota.safetyMargin', 'number'],
+    ['day cap above the lock minus the margin', { ...base, quota: { perDay: 9_500 } }, 'quota.perDay', 'number'],
+    ['not a quota store', { ...base, quota: { store: { get: () => 1 } } }, 'quota.store', 'object'],
+    ['too many retry attempts', { ...base, retry: { attempts: 9 } }, 'retry.attempts', 'number'],
   ])('%s', (_name, options, path, received) => {
     const err = configError(options);
     expect(err.code).toBe('ERR_CONFIG_INVALID');
@@ -72,8 +75,8 @@ describe('options are validated once, with a path, a type and a fix', () => {
   it('preview options are validated and flagged as not enforced yet', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      const c = createClient({ ...base, quota: { lockThreshold: 10_000, safetyMargin: 0.1 } });
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('quota'), expect.objectContaining({ code: 'DANCU_NOT_ENFORCED' }));
+      const c = createClient({ ...base, cache: { ttlMs: { match: 60_000 } } });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('cache'), expect.objectContaining({ code: 'DANCU_NOT_ENFORCED' }));
       await c.close();
     } finally {
       warn.mockRestore();

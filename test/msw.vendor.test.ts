@@ -28,12 +28,14 @@ describe('vendor-style tests with msw', () => {
   });
   afterAll(() => server.close());
 
-  const client = createClient({
-    baseUrl: sandbox.url,
-    credentials: sandbox.credentials,
-    system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' },
-    purposes: SANDBOX_PURPOSES,
-  });
+  const makeClient = () =>
+    createClient({
+      baseUrl: sandbox.url,
+      credentials: sandbox.credentials,
+      system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' },
+      purposes: SANDBOX_PURPOSES,
+    });
+  const client = makeClient();
   afterAll(() => client.close());
 
   it('the sandbox URL is not a real host: only msw answers it', () => {
@@ -53,25 +55,43 @@ describe('vendor-style tests with msw', () => {
   });
 
   it('the lock and faults behave as over HTTP', async () => {
-    const p = person(0);
-    sandbox.inject('reset');
-    await expect(registerBirth(client, p)).rejects.toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE' });
-    let code = '';
-    for (let i = 0; i < 25 && !code; i++) {
-      await registerBirth(client, p).catch((err: unknown) => {
-        if (isDancuError(err)) code = err.code;
-      });
+    // Its own client: the lock opens a stop in the client's quota store that lasts until midnight.
+    const own = makeClient();
+    try {
+      const p = person(0);
+      sandbox.inject('reset', 3); // every attempt of one call (3 with the default retry policy)
+      await expect(registerBirth(own, p)).rejects.toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE' });
+      let code = '';
+      for (let i = 0; i < 25 && !code; i++) {
+        await registerBirth(own, p).catch((err: unknown) => {
+          if (isDancuError(err)) code = err.code;
+        });
+      }
+      expect(code).toBe('ERR_UPSTREAM_LOCKED');
+    } finally {
+      await own.close();
     }
-    expect(code).toBe('ERR_UPSTREAM_LOCKED');
   });
 
   it('a vendor can override one endpoint with their own msw handler', async () => {
+    let throttled = 0;
     server.use(
-      http.post(`${sandbox.url}/api/v1/citizens/verify`, () =>
-        HttpResponse.json({ MaLoi: '006', MoTa: 'throttled' }, { status: 429, headers: { 'retry-after': '7' } }),
-      ),
+      http.post(`${sandbox.url}/api/v1/citizens/verify`, () => {
+        throttled++;
+        return HttpResponse.json({ MaLoi: '006', MoTa: 'throttled' }, { status: 429, headers: { 'retry-after': '7' } });
+      }),
     );
-    await expect(registerBirth(client, person(1))).rejects.toMatchObject({ code: 'ERR_UPSTREAM_RATE_LIMITED', retryAfterMs: 7000 });
+    const own = makeClient(); // the 429 opens a 7 s stop in this client's quota store
+    try {
+      await expect(registerBirth(own, person(1))).rejects.toMatchObject({ code: 'ERR_UPSTREAM_RATE_LIMITED', retryAfterMs: 7000 });
+      expect(throttled).toBe(1); // 429 is never retried
+      const again = await registerBirth(own, person(1)).catch((e: { code: string; retryAfterMs: number }) => e);
+      expect(again).toMatchObject({ code: 'ERR_UPSTREAM_RATE_LIMITED' });
+      expect((again as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(7000);
+      expect(throttled).toBe(1); // refused by the shared stop, not by the upstream
+    } finally {
+      await own.close();
+    }
   });
 
   it('an answer for another request id is refused as ERR_UPSTREAM_RESPONSE', async () => {

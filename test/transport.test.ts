@@ -19,15 +19,11 @@ describe('upstream failures are typed and never retried blindly', () => {
   };
 
   it.each([
-    ['500', 'ERR_UPSTREAM', UpstreamError],
-    ['503', 'ERR_UPSTREAM', UpstreamError],
     ['malformed', 'ERR_UPSTREAM_RESPONSE', UpstreamError],
     ['invalid-schema', 'ERR_UPSTREAM_RESPONSE', UpstreamError],
     ['oversize', 'ERR_UPSTREAM_RESPONSE', UpstreamError],
     ['redirect', 'ERR_UPSTREAM', UpstreamError],
-    ['reset', 'ERR_UPSTREAM_UNREACHABLE', TransportError],
-    ['slow', 'ERR_TIMEOUT', TransportError],
-  ] as const)('fault %s → %s, exactly one upstream request', async (fault, code, cls) => {
+  ] as const)('fault %s → %s, not retried: exactly one upstream request', async (fault, code, cls) => {
     sandbox.inject(fault);
     const err = await rejection(client.verifyCitizen(input(), ctx));
     expect(err).toBeInstanceOf(cls);
@@ -36,6 +32,24 @@ describe('upstream failures are typed and never retried blindly', () => {
     expect(sandbox.stats().total).toBe(1);
     // The client is still usable afterwards.
     await expect(client.verifyCitizen(input(), ctx)).resolves.toMatchObject({ match: true });
+  });
+
+  it.each([
+    ['500', 'ERR_UPSTREAM', UpstreamError],
+    ['503', 'ERR_UPSTREAM', UpstreamError],
+    ['reset', 'ERR_UPSTREAM_UNREACHABLE', TransportError],
+    ['slow', 'ERR_TIMEOUT', TransportError],
+  ] as const)('fault %s is retried: once → recovered; on every attempt → %s after 3 attempts', async (fault, code, cls) => {
+    sandbox.inject(fault);
+    const recovered = await client.verifyCitizen(input(), ctx);
+    expect(recovered.match).toBe(true);
+    expect(sandbox.stats().total).toBe(2);
+    sandbox.reset();
+    sandbox.inject(fault, 3);
+    const err = await rejection(client.verifyCitizen(input(), ctx));
+    expect(err).toBeInstanceOf(cls);
+    expect(err.code).toBe(code);
+    expect(sandbox.stats().total).toBe(3);
   });
 
   it('an expired token is refreshed once and the call retried once', async () => {
@@ -72,7 +86,8 @@ describe('refusals by the upstream', () => {
       expect(err.message).toMatch(/do not retry/);
       const again = await rejection(client.verifyCitizen(input, ctx));
       expect(again.code).toBe('ERR_UPSTREAM_LOCKED');
-      expect(sandbox.stats()).toMatchObject({ locked: true, served: 5, refused: 2 });
+      // The lock opened the client's stop: the second refusal never reached the upstream.
+      expect(sandbox.stats()).toMatchObject({ locked: true, total: 6, served: 5, refused: 1 });
     } finally {
       await close();
     }

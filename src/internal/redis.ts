@@ -1,0 +1,60 @@
+/**
+ * The tiny Redis surface dancu needs: run a cached Lua script. Users pass their own client —
+ * ioredis or node-redis (v4/v5) — and it is adapted here, so neither library's types appear in
+ * dancu's public API and both stay optional peers.
+ */
+export interface RedisScriptClient {
+  /** EVALSHA: run a loaded script. Must reject with an error whose message contains `NOSCRIPT` when unknown. */
+  evalsha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** SCRIPT LOAD: returns the script's sha1. */
+  scriptLoad(script: string): Promise<string>;
+}
+
+/** Something that looks like an ioredis client, a node-redis client, or a {@link RedisScriptClient}. */
+export type RedisClientLike = object;
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** Adapt ioredis, node-redis or an already-adapted client. Throws `TypeError` for anything else. */
+export function toScriptClient(client: RedisClientLike): RedisScriptClient {
+  const c = client as Record<string, unknown>;
+  if (typeof c['evalSha'] === 'function' && typeof c['scriptLoad'] === 'function') {
+    // node-redis v4/v5
+    return {
+      evalsha: (sha, keys, args) => (c['evalSha'] as Fn).call(client, sha, { keys: [...keys], arguments: [...args] }) as Promise<unknown>,
+      scriptLoad: (script) => (c['scriptLoad'] as Fn).call(client, script) as Promise<string>,
+    };
+  }
+  if (typeof c['evalsha'] === 'function' && typeof c['script'] === 'function') {
+    // ioredis
+    return {
+      evalsha: (sha, keys, args) => (c['evalsha'] as Fn).call(client, sha, keys.length, ...keys, ...args) as Promise<unknown>,
+      scriptLoad: (script) => (c['script'] as Fn).call(client, 'LOAD', script) as Promise<string>,
+    };
+  }
+  if (typeof c['evalsha'] === 'function' && typeof c['scriptLoad'] === 'function') return client as RedisScriptClient;
+  throw new TypeError('Expected an ioredis client, a node-redis client, or { evalsha(sha, keys, args), scriptLoad(script) }.');
+}
+
+/** A Lua script run by EVALSHA, loaded on first use and reloaded after NOSCRIPT (e.g. a Redis restart). */
+export class RedisScript {
+  readonly #client: RedisScriptClient;
+  readonly #source: string;
+  #sha: string | undefined;
+
+  constructor(client: RedisScriptClient, source: string) {
+    this.#client = client;
+    this.#source = source;
+  }
+
+  async run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    this.#sha ??= await this.#client.scriptLoad(this.#source);
+    try {
+      return await this.#client.evalsha(this.#sha, keys, args);
+    } catch (err) {
+      if (!String((err as Error)?.message ?? err).includes('NOSCRIPT')) throw err;
+      this.#sha = await this.#client.scriptLoad(this.#source);
+      return this.#client.evalsha(this.#sha, keys, args);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import PQueue from 'p-queue';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, type DancuError } from '../errors.js';
+import { toVietnamIso, type Clock } from '../internal/time.js';
+import { budgetsFor, localShare, type QuotaPlan, type QuotaSubject } from './budgets.js';
+import { MemoryQuotaStore } from './memory-store.js';
+import type { ActiveStop, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
+
+/** Interactive calls (an officer waiting at a counter) go before batch ones (a nightly sync). */
+export type CallPriority = 'interactive' | 'batch';
+
+export interface QuotaManagerOptions {
+  plan: QuotaPlan;
+  store: QuotaStore;
+  /** Longest a store call may take before the call fails closed, in ms. */
+  storeTimeoutMs: number;
+  onExhausted: 'fail' | 'wait';
+  maxWaitMs: number;
+  /** Opt-in: when the store is unreachable, use this many instances' conservative local share. */
+  fallbackInstances: number | undefined;
+  clock: Clock;
+}
+
+/** What `client.quota.status()` returns. */
+export interface QuotaStatus {
+  budgets: BudgetStatus[];
+  /** A shared stop in force (the upstream locked or throttled the account), if any. */
+  stop?: ActiveStop;
+}
+
+/**
+ * Step 5 of the pipeline: before every attempt that reaches the network, reserve one unit from
+ * every applicable budget, atomically, in the (shared) store. Fails closed when the store cannot
+ * answer in time. Denials optionally wait in a local priority queue (p-queue) up to `maxWaitMs`.
+ */
+export class QuotaManager {
+  readonly #o: QuotaManagerOptions;
+  readonly #fallback: MemoryQuotaStore | undefined;
+  readonly #waiters = new PQueue({ concurrency: 1 });
+
+  constructor(options: QuotaManagerOptions) {
+    this.#o = options;
+    this.#fallback = options.fallbackInstances ? new MemoryQuotaStore({ clock: options.clock }) : undefined;
+  }
+
+  /** Reserve for one attempt, or throw `ERR_QUOTA_EXCEEDED`, `ERR_QUOTA_UNAVAILABLE`, or the shared stop. */
+  async reserve(who: QuotaSubject, priority: CallPriority, signal?: AbortSignal): Promise<void> {
+    const deadline = this.#o.clock() + this.#o.maxWaitMs;
+    // Waiters keep their place: a new call does not overtake calls already queued.
+    let result = this.#waiters.size + this.#waiters.pending > 0 ? undefined : await this.#tryOnce(who);
+    if (result?.ok) return;
+    if (result && !this.#mayWait(result, deadline)) throw this.#denial(result);
+    result = await this.#waiters
+      .add(
+      async () => {
+        for (;;) {
+          const r = await this.#tryOnce(who);
+          if (r.ok || !this.#mayWait(r, deadline)) return r;
+          await sleep(Math.min(retryAfter(r), Math.max(1, deadline - this.#o.clock())), undefined, signal ? { signal } : {});
+        }
+      },
+        { priority: priority === 'interactive' ? 1 : 0, ...(signal ? { signal } : {}) },
+      )
+      .catch((cause: unknown) => {
+        if (signal?.aborted) throw new TransportError('ERR_ABORTED', 'The call was aborted while waiting for quota.', undefined, { cause });
+        throw cause;
+      });
+    if (!result?.ok) throw this.#denial(result!);
+  }
+
+  /** Record a shared stop so that every process stops calling (best effort: the store may be down). */
+  async stop(request: StopRequest): Promise<void> {
+    this.#fallback?.stop(request);
+    await this.#timed(Promise.resolve(this.#o.store.stop(request))).catch(() => undefined);
+  }
+
+  /**
+   * Global and unit budgets, every purpose budget (or the one asked for), and an operator's budgets
+   * when `operatorId` is given. Scoped ids read `purpose.day[HT-KHAISINH]`, `operator.day[cb.an]`.
+   */
+  async status(of: { unitCode: string; operatorId?: string | undefined; purposeCode?: string | undefined }): Promise<QuotaStatus> {
+    const plan = this.#o.plan;
+    const who = { unitCode: of.unitCode, operatorId: of.operatorId ?? '', purposeCode: '' };
+    const budgets = budgetsFor(plan, who).flatMap((b) => {
+      if (!b.id.startsWith('operator.')) return [b];
+      return of.operatorId === undefined ? [] : [{ ...b, id: `${b.id}[${of.operatorId}]` }];
+    });
+    const codes = of.purposeCode === undefined ? Object.keys(plan.perPurpose) : [of.purposeCode];
+    for (const code of codes) {
+      const b = budgetsFor(plan, { ...who, purposeCode: code }).find((x) => x.id === 'purpose.day');
+      if (b) budgets.push({ ...b, id: `purpose.day[${code}]` });
+    }
+    const [list, stop] = await Promise.all([
+      this.#timed(Promise.resolve(this.#o.store.status(budgets))),
+      this.#timed(Promise.resolve(this.#o.store.activeStop())),
+    ]);
+    return stop ? { budgets: list, stop } : { budgets: list };
+  }
+
+  async #tryOnce(who: QuotaSubject): Promise<ReservationResult> {
+    const budgets = budgetsFor(this.#o.plan, who);
+    try {
+      return await this.#timed(Promise.resolve(this.#o.store.reserve(budgets, 1)));
+    } catch (err) {
+      if (!this.#fallback || !this.#o.fallbackInstances) throw err;
+      return this.#fallback.reserve(localShare(budgets, this.#o.fallbackInstances), 1);
+    }
+  }
+
+  #mayWait(r: ReservationResult, deadline: number): boolean {
+    if (r.ok || this.#o.onExhausted !== 'wait') return false;
+    if ('stop' in r && r.stop.reason === 'locked') return false;
+    return this.#o.clock() + retryAfter(r) <= deadline;
+  }
+
+  #denial(r: Exclude<ReservationResult, { ok: true }>): DancuError {
+    if ('stop' in r) {
+      return r.stop.reason === 'locked'
+        ? new UpstreamLockedError(toVietnamIso(this.#o.clock() + r.stop.remainingMs), { status: 423 })
+        : new RateLimitedError(r.stop.remainingMs, { status: 429 });
+    }
+    return new QuotaError('ERR_QUOTA_EXCEEDED', r.budget, r.retryAfterMs);
+  }
+
+  /** Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. */
+  #timed<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined)), this.#o.storeTimeoutMs);
+    });
+    return Promise.race([p, timeout])
+      .catch((err: unknown) => {
+        throw err instanceof QuotaError ? err : new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined, { cause: err });
+      })
+      .finally(() => clearTimeout(timer));
+  }
+}
+
+function retryAfter(r: Exclude<ReservationResult, { ok: true }>): number {
+  return 'stop' in r ? r.stop.remainingMs : r.retryAfterMs;
+}

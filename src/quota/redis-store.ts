@@ -1,0 +1,180 @@
+import { RedisScript, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
+
+/**
+ * One script for reserve and peek. All budgets are checked, then all are taken, inside one
+ * atomic script run: no other reservation can interleave, on any host. Time comes from Redis
+ * `TIME` (hosts with skewed clocks agree), or from ARGV[1] when a test clock is injected.
+ *
+ * KEYS[1] = stop hash; KEYS[1+i] = state of budget i.
+ * ARGV[1] = now ms or ''; ARGV[2] = cost; ARGV[3] = 'reserve' | 'peek';
+ * ARGV[3+3(i-1)+1..3] = kind ('b' | 'd'), limit, refill per ms (buckets).
+ * Returns {1, remaining...} | {0, i, retryAfterMs} | {-1, stopRemainingMs, reason}.
+ */
+const RESERVE = `
+local now
+if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
+  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+local cost = tonumber(ARGV[2])
+local peek = ARGV[3] == 'peek'
+local VN, DAY = 25200000, 86400000
+local day = math.floor((now + VN) / DAY)
+local nextMidnight = (day + 1) * DAY - VN
+if not peek then
+  local stopUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+  if stopUntil > now then return {-1, stopUntil - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
+end
+local n = #KEYS - 1
+local values = {}
+for i = 1, n do
+  local base = 3 + (i - 1) * 3
+  local kind, limit = ARGV[base + 1], tonumber(ARGV[base + 2])
+  local key = KEYS[i + 1]
+  if kind == 'b' then
+    local rate = tonumber(ARGV[base + 3])
+    local s = redis.call('HMGET', key, 'tokens', 'ts')
+    local tokens = tonumber(s[1]) or limit
+    local ts = tonumber(s[2]) or now
+    tokens = math.min(limit, tokens + math.max(0, now - ts) * rate)
+    if not peek and tokens < cost then return {0, i, math.ceil((cost - tokens) / rate)} end
+    values[i] = tokens
+  else
+    local s = redis.call('HMGET', key, 'day', 'count')
+    local count = 0
+    if tonumber(s[1]) == day then count = tonumber(s[2]) or 0 end
+    if not peek and count + cost > limit then return {0, i, nextMidnight - now} end
+    values[i] = count
+  end
+end
+local out = {1}
+for i = 1, n do
+  local base = 3 + (i - 1) * 3
+  local kind, limit = ARGV[base + 1], tonumber(ARGV[base + 2])
+  local key = KEYS[i + 1]
+  if kind == 'b' then
+    local left = values[i] - (peek and 0 or cost)
+    if not peek then
+      redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now))
+      redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[base + 3])) + 60000)
+    end
+    out[i + 1] = math.floor(left)
+  else
+    local used = values[i] + (peek and 0 or cost)
+    if not peek then
+      redis.call('HSET', key, 'day', tostring(day), 'count', tostring(used))
+      redis.call('PEXPIREAT', key, nextMidnight + DAY)
+    end
+    out[i + 1] = limit - used
+  end
+end
+return out
+`;
+
+/** KEYS[1] = stop hash. ARGV = now ms or '', reason, 'day' | ms. Keeps the longer stop. */
+const STOP = `
+local now
+if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
+  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+local untilMs
+if ARGV[3] == 'day' then
+  local VN, DAY = 25200000, 86400000
+  untilMs = (math.floor((now + VN) / DAY) + 1) * DAY - VN
+else untilMs = now + tonumber(ARGV[3]) end
+local current = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if current >= untilMs then return current - now end
+redis.call('HSET', KEYS[1], 'until', tostring(untilMs), 'reason', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], untilMs)
+return untilMs - now
+`;
+
+/** KEYS[1] = stop hash. ARGV[1] = now ms or ''. Returns {remainingMs, reason} or {0, ''}. */
+const ACTIVE_STOP = `
+local now
+if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
+  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+local untilMs = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if untilMs > now then return {untilMs - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
+return {0, ''}
+`;
+
+/** Options of {@link RedisQuotaStore}. */
+export interface RedisQuotaStoreOptions {
+  /** Your ioredis or node-redis (v4/v5) client, connected. dancu never closes it. */
+  client: RedisClientLike;
+  /**
+   * Key prefix, so several deployments can share one Redis. Keys are `{prefix}:…`: the braces are a
+   * Redis Cluster hash tag, so all keys of a reservation live in one slot. Default `dancu`.
+   */
+  prefix?: string;
+  /** Test clock in epoch ms. Default: Redis `TIME`, so every host agrees whatever its own clock. */
+  clock?: () => number;
+}
+
+/**
+ * Budgets in Redis, shared by every process and host of a deployment: one Lua script per
+ * reservation (EVALSHA, reloaded on NOSCRIPT), all budgets in one round trip.
+ */
+export class RedisQuotaStore implements QuotaStore {
+  readonly #reserve: RedisScript;
+  readonly #stop: RedisScript;
+  readonly #activeStop: RedisScript;
+  readonly #prefix: string;
+  readonly #clock: (() => number) | undefined;
+
+  constructor(options: RedisQuotaStoreOptions) {
+    const client = toScriptClient(options.client);
+    this.#reserve = new RedisScript(client, RESERVE);
+    this.#stop = new RedisScript(client, STOP);
+    this.#activeStop = new RedisScript(client, ACTIVE_STOP);
+    const prefix = options.prefix ?? 'dancu';
+    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
+    this.#prefix = `{${prefix}}`;
+    this.#clock = options.clock;
+  }
+
+  /** The Redis key of a budget (for inspection in tests and operations). */
+  keyOf(budgetKey: string): string {
+    return `${this.#prefix}:${budgetKey}`;
+  }
+
+  async reserve(budgets: readonly BudgetSpec[], cost: number): Promise<ReservationResult> {
+    const r = (await this.#run(this.#reserve, budgets, cost, 'reserve')) as unknown[];
+    if (Number(r[0]) === -1) return { ok: false, stop: { remainingMs: Number(r[1]), reason: String(r[2]) as ActiveStop['reason'] } };
+    if (Number(r[0]) === 0) return { ok: false, budget: budgets[Number(r[1]) - 1]!.id, retryAfterMs: Number(r[2]) };
+    const remaining: Record<string, number> = {};
+    budgets.forEach((b, i) => (remaining[b.id] = Number(r[i + 1])));
+    return { ok: true, remaining };
+  }
+
+  async status(budgets: readonly BudgetSpec[]): Promise<BudgetStatus[]> {
+    const r = (await this.#run(this.#reserve, budgets, 0, 'peek')) as unknown[];
+    return budgets.map((b, i) => {
+      const remaining = Number(r[i + 1]);
+      return { id: b.id, kind: b.kind, limit: b.limit, used: b.limit - remaining, remaining };
+    });
+  }
+
+  async stop(request: StopRequest): Promise<void> {
+    const span = request.until === 'next-vietnam-day' ? 'day' : String(Math.max(1, Math.ceil(request.until.forMs)));
+    await this.#stop.run([this.keyOf('stop')], [this.#now(), request.reason, span]);
+  }
+
+  async activeStop(): Promise<ActiveStop | undefined> {
+    const r = (await this.#activeStop.run([this.keyOf('stop')], [this.#now()])) as unknown[];
+    const remainingMs = Number(r[0]);
+    return remainingMs > 0 ? { remainingMs, reason: String(r[1]) as ActiveStop['reason'] } : undefined;
+  }
+
+  #now(): string {
+    return this.#clock ? String(this.#clock()) : '';
+  }
+
+  #run(script: RedisScript, budgets: readonly BudgetSpec[], cost: number, mode: 'reserve' | 'peek'): Promise<unknown> {
+    const keys = [this.keyOf('stop'), ...budgets.map((b) => this.keyOf(b.key))];
+    const args = [this.#now(), String(cost), mode];
+    for (const b of budgets) {
+      args.push(b.kind === 'bucket' ? 'b' : 'd', String(b.limit), String((b.ratePerMinute ?? b.limit) / 60_000));
+    }
+    return script.run(keys, args);
+  }
+}
