@@ -1,0 +1,143 @@
+/**
+ * One contract, every QuotaStore: the memory store and the Redis store (through ioredis and
+ * through node-redis) must behave the same. Time is injected so day boundaries are exact.
+ */
+import { randomUUID } from 'node:crypto';
+import IORedis from 'ioredis';
+import { createClient as createNodeRedis } from 'redis';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryQuotaStore, RedisQuotaStore, type BudgetSpec, type QuotaStore } from '../../src/index.js';
+import { REDIS_URL, redisAvailable } from '../services.js';
+
+const hasRedis = await redisAvailable();
+const ioredis = hasRedis ? new IORedis(REDIS_URL, { lazyConnect: false }) : undefined;
+const nodeRedis = hasRedis ? await createNodeRedis({ url: REDIS_URL }).connect() : undefined;
+afterAll(async () => {
+  ioredis?.disconnect();
+  await nodeRedis?.quit();
+});
+
+// 2026-11-23 23:59:59 in Vietnam = 16:59:59 UTC.
+const BEFORE_VN_MIDNIGHT = Date.UTC(2026, 10, 23, 16, 59, 59);
+
+type Factory = (clock: () => number) => QuotaStore;
+const factories: Array<[string, Factory | undefined]> = [
+  ['MemoryQuotaStore', (clock) => new MemoryQuotaStore({ clock })],
+  ['RedisQuotaStore (ioredis)', ioredis && ((clock) => new RedisQuotaStore({ client: ioredis, prefix: `t-${randomUUID()}`, clock }))],
+  ['RedisQuotaStore (node-redis)', nodeRedis && ((clock) => new RedisQuotaStore({ client: nodeRedis, prefix: `t-${randomUUID()}`, clock }))],
+];
+
+const day = (limit: number, id = 'global.day'): BudgetSpec => ({ id, key: `d:${id}`, kind: 'day', limit });
+const bucket = (limit: number, ratePerMinute: number, id = 'global.minute'): BudgetSpec => ({ id, key: `b:${id}`, kind: 'bucket', limit, ratePerMinute });
+
+for (const [name, make] of factories) {
+  describe.skipIf(!make)(`QuotaStore contract: ${name}`, () => {
+    let now = BEFORE_VN_MIDNIGHT - 3_600_000;
+    let store: QuotaStore;
+    beforeEach(() => {
+      now = BEFORE_VN_MIDNIGHT - 3_600_000;
+      store = make!(() => now);
+    });
+
+    it('takes from all budgets or from none, and names the budget that refused', async () => {
+      const wide = day(10, 'global.day');
+      const narrow = day(2, 'operator.day');
+      expect(await store.reserve([wide, narrow], 1)).toEqual({ ok: true, remaining: { 'global.day': 9, 'operator.day': 1 } });
+      expect(await store.reserve([wide, narrow], 1)).toMatchObject({ ok: true });
+      const denied = await store.reserve([wide, narrow], 1);
+      expect(denied).toMatchObject({ ok: false, budget: 'operator.day' });
+      // The refused reservation took nothing from the wide budget.
+      expect(await store.status([wide, narrow])).toEqual([
+        { id: 'global.day', kind: 'day', limit: 10, used: 2, remaining: 8 },
+        { id: 'operator.day', kind: 'day', limit: 2, used: 2, remaining: 0 },
+      ]);
+    });
+
+    it('a token bucket refills at its rate and says when it has room', async () => {
+      const b = bucket(3, 60); // 1 per second
+      for (let i = 0; i < 3; i++) expect(await store.reserve([b], 1)).toMatchObject({ ok: true });
+      const denied = await store.reserve([b], 1);
+      expect(denied).toMatchObject({ ok: false, budget: 'global.minute' });
+      expect((denied as { retryAfterMs: number }).retryAfterMs).toBe(1000);
+      now += 999;
+      expect(await store.reserve([b], 1)).toMatchObject({ ok: false });
+      now += 1;
+      expect(await store.reserve([b], 1)).toMatchObject({ ok: true });
+      now += 60_000;
+      expect((await store.status([b]))[0]).toMatchObject({ remaining: 3 }); // capped at the burst
+    });
+
+    it('day budgets reset at Vietnam midnight exactly once; UTC midnight resets nothing', async () => {
+      const d = day(2);
+      now = BEFORE_VN_MIDNIGHT;
+      await store.reserve([d], 1);
+      await store.reserve([d], 1);
+      const denied = await store.reserve([d], 1);
+      expect(denied).toMatchObject({ ok: false, budget: 'global.day', retryAfterMs: 1000 });
+      now += 1000; // 00:00:00 in Vietnam
+      expect(await store.reserve([d], 1)).toEqual({ ok: true, remaining: { 'global.day': 1 } });
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: true });
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: false });
+      now = Date.UTC(2026, 10, 24, 23, 59, 59); // UTC midnight ahead, Vietnam 06:59:59 of the 25th…
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: true }); // …a new Vietnam day: one reset
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: true });
+      now += 2000; // across UTC midnight: still the 25th in Vietnam
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: false, budget: 'global.day' });
+    });
+
+    it('a shared stop refuses every reservation until it passes; the longer stop wins', async () => {
+      const d = day(100);
+      await store.stop({ reason: 'rate-limited', until: { forMs: 5000 } });
+      expect(await store.reserve([d], 1)).toEqual({ ok: false, stop: { reason: 'rate-limited', remainingMs: 5000 } });
+      await store.stop({ reason: 'rate-limited', until: { forMs: 1000 } }); // shorter: ignored
+      expect(await store.activeStop()).toEqual({ reason: 'rate-limited', remainingMs: 5000 });
+      now += 5000;
+      expect(await store.activeStop()).toBeUndefined();
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: true });
+      await store.stop({ reason: 'locked', until: 'next-vietnam-day' });
+      expect(await store.reserve([d], 1)).toEqual({ ok: false, stop: { reason: 'locked', remainingMs: BEFORE_VN_MIDNIGHT + 1000 - now } });
+      now = BEFORE_VN_MIDNIGHT + 1000;
+      expect(await store.reserve([d], 1)).toMatchObject({ ok: true });
+    });
+
+    it('status takes nothing', async () => {
+      const budgets = [day(5), bucket(5, 5)];
+      await store.status(budgets);
+      await store.status(budgets);
+      expect(await store.reserve(budgets, 1)).toEqual({ ok: true, remaining: { 'global.day': 4, 'global.minute': 4 } });
+    });
+
+    it('never overshoots under concurrency: 300 concurrent reservations against 50', async () => {
+      const d = day(50);
+      const results = await Promise.all(Array.from({ length: 300 }, () => store.reserve([d, bucket(1000, 1000)], 1)));
+      expect(results.filter((r) => r.ok)).toHaveLength(50);
+    });
+  });
+}
+
+describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
+  it('survives a script cache flush (NOSCRIPT → reload) and uses Redis TIME by default', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const store = new RedisQuotaStore({ client: ioredis!, prefix });
+    expect(await store.reserve([day(3)], 1)).toMatchObject({ ok: true });
+    await ioredis!.script('FLUSH');
+    expect(await store.reserve([day(3)], 1)).toMatchObject({ ok: true, remaining: { 'global.day': 1 } });
+    // Every key of the deployment carries the {prefix} hash tag (one Cluster slot) and a TTL.
+    const keys = await ioredis!.keys(`{${prefix}}:*`);
+    expect(keys).toEqual([`{${prefix}}:d:global.day`]);
+    expect(await ioredis!.pttl(keys[0]!)).toBeGreaterThan(0);
+  });
+
+  it('prefixes keep deployments apart', async () => {
+    const a = new RedisQuotaStore({ client: ioredis!, prefix: `a-${randomUUID()}` });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix: `b-${randomUUID()}` });
+    expect(await a.reserve([day(1)], 1)).toMatchObject({ ok: true });
+    expect(await a.reserve([day(1)], 1)).toMatchObject({ ok: false });
+    expect(await b.reserve([day(1)], 1)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a client it cannot adapt and a bad prefix', () => {
+    expect(() => new RedisQuotaStore({ client: {} })).toThrow(TypeError);
+    expect(() => new RedisQuotaStore({ client: ioredis!, prefix: 'has space' })).toThrow(TypeError);
+  });
+});
