@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, type DancuError } from '../errors.js';
-import { toVietnamIso, type Clock } from '../internal/time.js';
+import { nextVietnamMidnight, toVietnamIso, type Clock } from '../internal/time.js';
 import { budgetsFor, localShare, type QuotaPlan, type QuotaSubject } from './budgets.js';
 import { MemoryQuotaStore } from './memory-store.js';
 import type { ActiveStop, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
@@ -37,6 +37,8 @@ export class QuotaManager {
   readonly #o: QuotaManagerOptions;
   readonly #fallback: MemoryQuotaStore | undefined;
   readonly #waiters = new PQueue({ concurrency: 1 });
+  /** The latest shared stop this process recorded or was told of: it outlives a store that lost its data. */
+  #localStop: { until: number; reason: ActiveStop['reason'] } | undefined;
 
   constructor(options: QuotaManagerOptions) {
     this.#o = options;
@@ -70,7 +72,9 @@ export class QuotaManager {
 
   /** Record a shared stop so that every process stops calling (best effort: the store may be down). */
   async stop(request: StopRequest): Promise<void> {
-    this.#fallback?.stop(request);
+    const now = this.#o.clock();
+    const until = request.until === 'next-vietnam-day' ? nextVietnamMidnight(now) : now + request.until.forMs;
+    this.#remember({ reason: request.reason, remainingMs: until - now });
     await this.#timed(Promise.resolve(this.#o.store.stop(request))).catch(() => undefined);
   }
 
@@ -97,10 +101,21 @@ export class QuotaManager {
     return stop ? { budgets: list, stop } : { budgets: list };
   }
 
+  #remember(stop: ActiveStop): void {
+    const until = this.#o.clock() + stop.remainingMs;
+    if (!this.#localStop || this.#localStop.until < until) this.#localStop = { until, reason: stop.reason };
+  }
+
   async #tryOnce(who: QuotaSubject): Promise<ReservationResult> {
+    const now = this.#o.clock();
+    if (this.#localStop && this.#localStop.until > now) {
+      return { ok: false, stop: { reason: this.#localStop.reason, remainingMs: this.#localStop.until - now } };
+    }
     const budgets = budgetsFor(this.#o.plan, who);
     try {
-      return await this.#timed(Promise.resolve(this.#o.store.reserve(budgets, 1)));
+      const r = await this.#timed(Promise.resolve(this.#o.store.reserve(budgets, 1)));
+      if (!r.ok && 'stop' in r) this.#remember(r.stop);
+      return r;
     } catch (err) {
       if (!this.#fallback || !this.#o.fallbackInstances) throw err;
       return this.#fallback.reserve(localShare(budgets, this.#o.fallbackInstances), 1);

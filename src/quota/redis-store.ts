@@ -6,10 +6,19 @@ import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResul
  * atomic script run: no other reservation can interleave, on any host. Time comes from Redis
  * `TIME` (hosts with skewed clocks agree), or from ARGV[1] when a test clock is injected.
  *
- * KEYS[1] = stop hash; KEYS[1+i] = state of budget i.
+ * Surviving a Redis restart without persistence: an epoch key (created from `TIME` when missing)
+ * marks the life of the data. Each caller remembers, per day budget, the count it last saw and the
+ * epoch it saw it in, and sends that "floor" with every reservation. A floor from an older epoch
+ * is a lower bound of what was spent before the data was lost, so the counter becomes
+ * `base + fresh` with `base = max(floors from older epochs)`. The caller that made the last
+ * reservation before the loss knows the exact count, so once every live process has called again
+ * nothing is lost; only the spending of processes that died with the data can be.
+ *
+ * KEYS[1] = stop hash; KEYS[2] = epoch; KEYS[2+i] = state of budget i.
  * ARGV[1] = now ms or ''; ARGV[2] = cost; ARGV[3] = 'reserve' | 'peek';
- * ARGV[3+3(i-1)+1..3] = kind ('b' | 'd'), limit, refill per ms (buckets).
- * Returns {1, remaining...} | {0, i, retryAfterMs} | {-1, stopRemainingMs, reason}.
+ * ARGV[3+6(i-1)+1..6] = kind ('b' | 'd'), limit, refill per ms (buckets), floor epoch, floor day, floor count.
+ * Returns {1, epoch, day, value_1..n} (buckets: tokens left; days: count used)
+ *       | {0, i, retryAfterMs} | {-1, stopRemainingMs, reason}.
  */
 const RESERVE = `
 local now
@@ -20,18 +29,23 @@ local peek = ARGV[3] == 'peek'
 local VN, DAY = 25200000, 86400000
 local day = math.floor((now + VN) / DAY)
 local nextMidnight = (day + 1) * DAY - VN
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  local t = redis.call('TIME'); epoch = t[1] .. '.' .. t[2]
+  if not peek then redis.call('SET', KEYS[2], epoch) end
+end
 if not peek then
   local stopUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
   if stopUntil > now then return {-1, stopUntil - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
 end
-local n = #KEYS - 1
-local values = {}
+local n = #KEYS - 2
+local values, bases = {}, {}
 for i = 1, n do
-  local base = 3 + (i - 1) * 3
-  local kind, limit = ARGV[base + 1], tonumber(ARGV[base + 2])
-  local key = KEYS[i + 1]
+  local a = 3 + (i - 1) * 6
+  local kind, limit = ARGV[a + 1], tonumber(ARGV[a + 2])
+  local key = KEYS[i + 2]
   if kind == 'b' then
-    local rate = tonumber(ARGV[base + 3])
+    local rate = tonumber(ARGV[a + 3])
     local s = redis.call('HMGET', key, 'tokens', 'ts')
     local tokens = tonumber(s[1]) or limit
     local ts = tonumber(s[2]) or now
@@ -39,32 +53,36 @@ for i = 1, n do
     if not peek and tokens < cost then return {0, i, math.ceil((cost - tokens) / rate)} end
     values[i] = tokens
   else
-    local s = redis.call('HMGET', key, 'day', 'count')
-    local count = 0
-    if tonumber(s[1]) == day then count = tonumber(s[2]) or 0 end
-    if not peek and count + cost > limit then return {0, i, nextMidnight - now} end
-    values[i] = count
+    local s = redis.call('HMGET', key, 'day', 'base', 'fresh')
+    local base, fresh = 0, 0
+    if tonumber(s[1]) == day then base = tonumber(s[2]) or 0; fresh = tonumber(s[3]) or 0 end
+    if ARGV[a + 4] ~= '' and ARGV[a + 4] ~= epoch and tonumber(ARGV[a + 5]) == day then
+      base = math.max(base, tonumber(ARGV[a + 6]))
+    end
+    if not peek and base + fresh + cost > limit then return {0, i, nextMidnight - now} end
+    values[i] = fresh
+    bases[i] = base
   end
 end
-local out = {1}
+local out = {1, epoch, day}
 for i = 1, n do
-  local base = 3 + (i - 1) * 3
-  local kind, limit = ARGV[base + 1], tonumber(ARGV[base + 2])
-  local key = KEYS[i + 1]
+  local a = 3 + (i - 1) * 6
+  local kind, limit = ARGV[a + 1], tonumber(ARGV[a + 2])
+  local key = KEYS[i + 2]
   if kind == 'b' then
     local left = values[i] - (peek and 0 or cost)
     if not peek then
       redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now))
-      redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[base + 3])) + 60000)
+      redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[a + 3])) + 60000)
     end
-    out[i + 1] = math.floor(left)
+    out[i + 3] = math.floor(left)
   else
-    local used = values[i] + (peek and 0 or cost)
+    local fresh = values[i] + (peek and 0 or cost)
     if not peek then
-      redis.call('HSET', key, 'day', tostring(day), 'count', tostring(used))
+      redis.call('HSET', key, 'day', tostring(day), 'base', tostring(bases[i]), 'fresh', tostring(fresh))
       redis.call('PEXPIREAT', key, nextMidnight + DAY)
     end
-    out[i + 1] = limit - used
+    out[i + 3] = bases[i] + fresh
   end
 end
 return out
@@ -120,6 +138,8 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #activeStop: RedisScript;
   readonly #prefix: string;
   readonly #clock: (() => number) | undefined;
+  /** Per day-budget key: the count this process last saw, with its epoch and Vietnam day number. */
+  readonly #floors = new Map<string, { epoch: string; day: string; count: number }>();
 
   constructor(options: RedisQuotaStoreOptions) {
     const client = toScriptClient(options.client);
@@ -138,18 +158,30 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async reserve(budgets: readonly BudgetSpec[], cost: number): Promise<ReservationResult> {
-    const r = (await this.#run(this.#reserve, budgets, cost, 'reserve')) as unknown[];
+    const r = (await this.#run(budgets, cost, 'reserve')) as unknown[];
     if (Number(r[0]) === -1) return { ok: false, stop: { remainingMs: Number(r[1]), reason: String(r[2]) as ActiveStop['reason'] } };
     if (Number(r[0]) === 0) return { ok: false, budget: budgets[Number(r[1]) - 1]!.id, retryAfterMs: Number(r[2]) };
+    const epoch = String(r[1]);
+    const day = String(r[2]);
     const remaining: Record<string, number> = {};
-    budgets.forEach((b, i) => (remaining[b.id] = Number(r[i + 1])));
+    budgets.forEach((b, i) => {
+      const value = Number(r[i + 3]);
+      if (b.kind === 'day') {
+        remaining[b.id] = b.limit - value;
+        const seen = this.#floors.get(b.key);
+        if (!seen || seen.epoch !== epoch || seen.day !== day || seen.count < value) this.#floors.set(b.key, { epoch, day, count: value });
+      } else {
+        remaining[b.id] = value;
+      }
+    });
     return { ok: true, remaining };
   }
 
   async status(budgets: readonly BudgetSpec[]): Promise<BudgetStatus[]> {
-    const r = (await this.#run(this.#reserve, budgets, 0, 'peek')) as unknown[];
+    const r = (await this.#run(budgets, 0, 'peek')) as unknown[];
     return budgets.map((b, i) => {
-      const remaining = Number(r[i + 1]);
+      const value = Number(r[i + 3]);
+      const remaining = b.kind === 'day' ? b.limit - value : value;
       return { id: b.id, kind: b.kind, limit: b.limit, used: b.limit - remaining, remaining };
     });
   }
@@ -169,12 +201,20 @@ export class RedisQuotaStore implements QuotaStore {
     return this.#clock ? String(this.#clock()) : '';
   }
 
-  #run(script: RedisScript, budgets: readonly BudgetSpec[], cost: number, mode: 'reserve' | 'peek'): Promise<unknown> {
-    const keys = [this.keyOf('stop'), ...budgets.map((b) => this.keyOf(b.key))];
+  #run(budgets: readonly BudgetSpec[], cost: number, mode: 'reserve' | 'peek'): Promise<unknown> {
+    const keys = [this.keyOf('stop'), this.keyOf('epoch'), ...budgets.map((b) => this.keyOf(b.key))];
     const args = [this.#now(), String(cost), mode];
     for (const b of budgets) {
-      args.push(b.kind === 'bucket' ? 'b' : 'd', String(b.limit), String((b.ratePerMinute ?? b.limit) / 60_000));
+      const floor = b.kind === 'day' ? this.#floors.get(b.key) : undefined;
+      args.push(
+        b.kind === 'bucket' ? 'b' : 'd',
+        String(b.limit),
+        String((b.ratePerMinute ?? b.limit) / 60_000),
+        floor?.epoch ?? '',
+        floor?.day ?? '',
+        String(floor?.count ?? 0),
+      );
     }
-    return script.run(keys, args);
+    return this.#reserve.run(keys, args);
   }
 }

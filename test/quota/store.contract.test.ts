@@ -3,7 +3,7 @@
  * through node-redis) must behave the same. Time is injected so day boundaries are exact.
  */
 import { randomUUID } from 'node:crypto';
-import IORedis from 'ioredis';
+import { Redis as IORedis } from 'ioredis';
 import { createClient as createNodeRedis } from 'redis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryQuotaStore, RedisQuotaStore, type BudgetSpec, type QuotaStore } from '../../src/index.js';
@@ -123,9 +123,25 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
     await ioredis!.script('FLUSH');
     expect(await store.reserve([day(3)], 1)).toMatchObject({ ok: true, remaining: { 'global.day': 1 } });
     // Every key of the deployment carries the {prefix} hash tag (one Cluster slot) and a TTL.
-    const keys = await ioredis!.keys(`{${prefix}}:*`);
-    expect(keys).toEqual([`{${prefix}}:d:global.day`]);
+    const keys = (await ioredis!.keys(`{${prefix}}:*`)).sort();
+    expect(keys).toEqual([`{${prefix}}:d:global.day`, `{${prefix}}:epoch`]);
     expect(await ioredis!.pttl(keys[0]!)).toBeGreaterThan(0);
+  });
+
+  it('data lost in Redis (restart without persistence): counts come back from what callers saw', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const a = new RedisQuotaStore({ client: ioredis!, prefix });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix }); // another process
+    const budget = day(10);
+    for (let i = 0; i < 3; i++) await b.reserve([budget], 1);
+    for (let i = 0; i < 4; i++) await a.reserve([budget], 1); // a saw the last count: 7
+    await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`))); // what a restart without persistence does
+    await new Promise((r) => setTimeout(r, 2)); // a new epoch (TIME-based)
+    // b comes back first with its older floor (3), then a with the exact one (7).
+    expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 6 } }); // 3 + 1
+    expect(await a.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 1 } }); // 7 + 2 fresh
+    expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 0 } });
+    expect(await a.reserve([budget], 1)).toMatchObject({ ok: false, budget: 'global.day' }); // 10 spent in all: no overshoot
   });
 
   it('prefixes keep deployments apart', async () => {
