@@ -131,7 +131,8 @@ export class QuotaManager {
   #denial(r: Exclude<ReservationResult, { ok: true }>): DancuError {
     if ('stop' in r) {
       return r.stop.reason === 'locked'
-        ? new UpstreamLockedError(toVietnamIso(this.#o.clock() + r.stop.remainingMs), { status: 423 })
+        ? // remainingMs is relative to the store's clock: round the end to the second it names.
+          new UpstreamLockedError(toVietnamIso(Math.round((this.#o.clock() + r.stop.remainingMs) / 1000) * 1000), { status: 423 })
         : new RateLimitedError(r.stop.remainingMs, { status: 429 });
     }
     return new QuotaError('ERR_QUOTA_EXCEEDED', r.budget, r.retryAfterMs);
