@@ -1,129 +1,14 @@
-// Benchmarks of the SDK's own cost, against a baseline measured in the same run on the same
-// sandbox: a raw `fetch` with an undici Agent doing the same HTTP exchange (token fetched once,
-// no validation, no purpose check, no schema). These machines are shared and noisy: we quote
-// medians over rounds and ratios to the baseline, never absolute promises.
-//
-//   npm run bench                 (builds first)
-//   node bench/run.mjs --rounds 7 --calls 400
+// `npm run bench`: every benchmark, one after the other (never in parallel: 2 shared cores).
+//   node bench/run.mjs [--json] [--rounds N]
 import { parseArgs } from 'node:util';
-import { Agent } from 'undici';
-import { createClient } from '../dist/index.js';
-import { createSandbox, SANDBOX_PURPOSES } from '../dist/testing/index.js';
+import { benchQuota } from './quota.mjs';
+import { benchTransport } from './transport.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, calls: { type: 'string' }, json: { type: 'boolean' } } });
-const ROUNDS = Number(values.rounds ?? 7);
-const CALLS = Number(values.calls ?? 400);
-const CONCURRENT = 1000;
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
-const sandbox = await createSandbox({ lockThreshold: 1e9, populationSize: 500 });
-const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'bench', ip: '127.0.0.1' } };
-const client = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-});
-const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
-
-// Baseline: the same exchange by hand.
-const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
-const basic = Buffer.from(`${sandbox.credentials.clientId}:${sandbox.credentials.clientSecret}`).toString('base64');
-const tokenRes = await fetch(`${sandbox.url}/oauth2/token`, {
-  method: 'POST', dispatcher: agent, body: 'grant_type=client_credentials',
-  headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-});
-const { access_token } = await tokenRes.json();
-let seq = 0;
-async function raw(p) {
-  const id = `raw-${seq++}`;
-  const res = await fetch(`${sandbox.url}/api/v1/citizens/verify`, {
-    method: 'POST', dispatcher: agent,
-    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json', 'x-request-id': id },
-    body: JSON.stringify({ MaYeuCau: id, MaDVC: 'HT-KHAISINH', MaDonVi: 'BENCH', MaHeThong: 'bench', MaCanBo: 'bench',
-      DiaChiIP: '127.0.0.1', SoDinhDanh: p.idNumber, HoVaTen: p.fullName, NgayThangNamSinh: p.dateOfBirth }),
-  });
-  const body = await res.json();
-  if (!body.KetQua.TrungKhop) throw new Error('baseline mismatch');
-}
-async function sdk(p) {
-  const r = await client.verifyCitizen(p, ctx);
-  if (!r.match) throw new Error('sdk mismatch');
-}
-
-async function sequential(fn) {
-  const lat = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t = process.hrtime.bigint();
-    await fn(people[i % people.length]);
-    lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return lat;
-}
-async function concurrent(fn) {
-  const t = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => fn(people[i % people.length])));
-  return CONCURRENT / (Number(process.hrtime.bigint() - t) / 1e9);
-}
-function localRefusal() {
-  // Steps 1–2 only: an unregistered purpose, refused before any I/O.
-  const t = process.hrtime.bigint();
-  const n = 20_000;
-  const ps = [];
-  for (let i = 0; i < n; i++) ps.push(client.verifyCitizen(people[i % people.length], { ...ctx, purpose: { code: 'NOPE' } }).catch(() => 0));
-  return Promise.all(ps).then(() => (Number(process.hrtime.bigint() - t) / 1e3) / n);
-}
-
-// Warm-up: JIT, connections, token.
-await sequential(raw);
-await sequential(sdk);
-
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], refusalUs: [] };
-for (let r = 0; r < ROUNDS; r++) {
-  // Alternate the order so drift on a shared machine hits both sides alike.
-  const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
-  for (const [name, fn] of order) {
-    const lat = await sequential(fn);
-    rounds[`${name}P50`].push(median(lat));
-    rounds[`${name}P99`].push(pct(lat, 99));
-    rounds[`${name}Rps`].push(await concurrent(fn));
-  }
-  rounds.refusalUs.push(await localRefusal());
-}
-
-const result = {
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, json: { type: 'boolean' } } });
+const rounds = Number(values.rounds ?? 7);
+const results = {
   node: process.version,
-  rounds: ROUNDS,
-  callsPerRound: CALLS,
-  sequential: {
-    rawP50ms: median(rounds.rawP50), sdkP50ms: median(rounds.sdkP50),
-    rawP99ms: median(rounds.rawP99), sdkP99ms: median(rounds.sdkP99),
-    p50Ratio: median(rounds.sdkP50.map((s, i) => s / rounds.rawP50[i])),
-  },
-  concurrent1000: {
-    rawPerSec: median(rounds.rawRps), sdkPerSec: median(rounds.sdkRps),
-    throughputRatio: median(rounds.sdkRps.map((s, i) => s / rounds.rawRps[i])),
-  },
-  localRefusalMicros: median(rounds.refusalUs),
-  upstream: sandbox.stats().total,
+  transport: await benchTransport({ rounds }),
+  quota: await benchQuota({ rounds }),
 };
-await client.close();
-await agent.close();
-await sandbox.close();
-
-if (values.json) console.log(JSON.stringify(result, null, 2));
-else {
-  const f = (x, d = 3) => x.toFixed(d);
-  console.log(`dancu bench — ${result.node}, ${ROUNDS} rounds, medians over rounds`);
-  console.log(`verify, sequential (${CALLS} calls/round):`);
-  console.log(`  raw fetch+undici  p50 ${f(result.sequential.rawP50ms)} ms   p99 ${f(result.sequential.rawP99ms)} ms`);
-  console.log(`  dancu             p50 ${f(result.sequential.sdkP50ms)} ms   p99 ${f(result.sequential.sdkP99ms)} ms`);
-  console.log(`  ratio dancu/raw (p50, per round): ${f(result.sequential.p50Ratio, 2)}×`);
-  console.log(`verify, ${CONCURRENT} concurrent:`);
-  console.log(`  raw ${f(result.concurrent1000.rawPerSec, 0)}/s   dancu ${f(result.concurrent1000.sdkPerSec, 0)}/s   ratio ${f(result.concurrent1000.throughputRatio, 2)}×`);
-  console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);
-}
+if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -7,3 +7,16 @@ it('the README quickstart runs and shows a local refusal', async () => {
   expect(lines[0]).toMatch(/^match=true fields=\{"fullName":true,"dateOfBirth":true\} subject=\d{3}\*{7}\d{2}$/);
   expect(lines[1]).toBe('refused locally: ERR_PURPOSE_NOT_REGISTERED; upstream saw 1 request(s)');
 });
+
+it.skipIf(!(await (await import('./services.js')).redisAvailable()))(
+  'examples/multi-instance: 4 processes, 600 attempts, the upstream sees exactly the day budget of 200',
+  async () => {
+    const { main } = await import('../examples/multi-instance/main.js');
+    const report = await main(['--instances', '4', '--per-day', '200', '--calls', '150']);
+    expect(report.upstream).toBe(200);
+    const ok = report.instances.reduce((n: number, i: any) => n + (i.counts.ok ?? 0), 0);
+    const refused = report.instances.reduce((n: number, i: any) => n + (i.counts.ERR_QUOTA_EXCEEDED ?? 0), 0);
+    expect([ok, refused]).toEqual([200, 400]);
+  },
+  60_000,
+);

@@ -118,8 +118,35 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
     detail: `returned fields ${JSON.stringify(Object.keys(lookup.citizen ?? {}))}; asking for "religion" → ${refusedField}`,
   });
 
-  // 5. Hải Dương without dedup or quota (those land in later releases): a naive loop passes the
-  //    threshold and the upstream locks the account; the SDK reports the lock as such.
+  // 5. Hải Dương with the quota told the real threshold: the same loop stops below the lock.
+  const guarded = await createSandbox({ lockThreshold: threshold, populationSize: 50 });
+  const careful = createClient({
+    baseUrl: guarded.url,
+    credentials: guarded.credentials,
+    system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
+    purposes: SANDBOX_PURPOSES,
+    quota: { lockThreshold: threshold, safetyMargin: 0.2 },
+  });
+  const refusedByQuota: string[] = [];
+  try {
+    for (let i = 0; i < threshold + 5; i++) {
+      const p = guarded.population[i % guarded.population.length]!;
+      const code = await codeOf(careful.verifyCitizen({ idNumber: p.idNumber, fullName: p.fullName, dateOfBirth: p.dateOfBirth }, ctx));
+      if (code !== 'resolved') refusedByQuota.push(code);
+    }
+  } finally {
+    await careful.close();
+    await guarded.close();
+  }
+  const g = guarded.stats();
+  checks.push({
+    name: 'With the quota set to the threshold (margin 20%), the same loop stops below the lock',
+    ok: !g.locked && g.total === Math.floor(threshold * 0.8) && refusedByQuota.every((c) => c === 'ERR_QUOTA_EXCEEDED'),
+    detail: `upstream saw ${g.total} of ${threshold}; ${refusedByQuota.length} calls refused locally with ERR_QUOTA_EXCEEDED; locked: ${g.locked}`,
+  });
+
+  // 6. The same loop with the default quota (9,000/day, far above this sandbox's small threshold):
+  //    the upstream locks the account and the SDK reports the lock as such.
   let lockedCode = '';
   for (let i = 0; i < threshold + 5 && lockedCode === ''; i++) {
     const p = sandbox.population[i % sandbox.population.length]!;

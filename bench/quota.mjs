@@ -1,0 +1,77 @@
+// Reservation latency of the quota stores, next to a Redis PING measured in the same run over the
+// same connection (the floor of any Redis round trip). Goal: Redis reservation p50 ≤ 2× PING.
+import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
+import { Redis } from 'ioredis';
+import { MemoryQuotaStore, RedisQuotaStore } from '../dist/index.js';
+import { latencies, median, pct } from './stats.mjs';
+
+const REDIS_URL = process.env.DANCU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+// A realistic reservation: global minute bucket + global day + operator minute + operator day + purpose day.
+const budgets = [
+  { id: 'global.minute', key: 'b:global', kind: 'bucket', limit: 1e9, ratePerMinute: 1e9 },
+  { id: 'global.day', key: 'd:global', kind: 'day', limit: 1e9 },
+  { id: 'purpose.day', key: 'd:purpose:HT', kind: 'day', limit: 1e9 },
+  { id: 'operator.minute', key: 'b:op:bench', kind: 'bucket', limit: 1e9, ratePerMinute: 1e9 },
+  { id: 'operator.day', key: 'd:op:bench', kind: 'day', limit: 1e9 },
+];
+
+function reachable(url) {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = new Socket();
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.once('error', () => resolve(false));
+    s.connect(Number(u.port || 6379), u.hostname, () => { s.destroy(); resolve(true); });
+  });
+}
+
+export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
+  const memory = new MemoryQuotaStore();
+  const out = { memoryP50ms: [], memoryP99ms: [], pingP50ms: [], pingP99ms: [], redisP50ms: [], redisP99ms: [], ratio: [] };
+  await latencies(() => memory.reserve(budgets, 1), n); // warm-up
+  const redisUp = await reachable(REDIS_URL);
+  const redis = redisUp ? new Redis(REDIS_URL) : undefined;
+  const store = redis ? new RedisQuotaStore({ client: redis, prefix: `bench-${randomUUID()}` }) : undefined;
+  if (redis) {
+    await latencies(() => redis.ping(), 500);
+    await latencies(() => store.reserve(budgets, 1), 500);
+  }
+  for (let r = 0; r < rounds; r++) {
+    const m = await latencies(() => memory.reserve(budgets, 1), n);
+    out.memoryP50ms.push(median(m));
+    out.memoryP99ms.push(pct(m, 99));
+    if (redis) {
+      const ping = await latencies(() => redis.ping(), n);
+      const res = await latencies(() => store.reserve(budgets, 1), n);
+      out.pingP50ms.push(median(ping));
+      out.pingP99ms.push(pct(ping, 99));
+      out.redisP50ms.push(median(res));
+      out.redisP99ms.push(pct(res, 99));
+      out.ratio.push(median(res) / median(ping));
+    }
+  }
+  if (redis) {
+    const keys = await redis.keys('{bench-*');
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+  const result = {
+    rounds, reservationsPerRound: n, budgetsPerReservation: budgets.length,
+    memory: { p50ms: median(out.memoryP50ms), p99ms: median(out.memoryP99ms) },
+    redis: redis
+      ? { pingP50ms: median(out.pingP50ms), pingP99ms: median(out.pingP99ms), p50ms: median(out.redisP50ms), p99ms: median(out.redisP99ms), p50RatioToPing: median(out.ratio) }
+      : `skipped: Redis not reachable at ${REDIS_URL}`,
+  };
+  const f = (x) => x.toFixed(4);
+  console.log(`\nquota reservation (${budgets.length} budgets each), ${rounds} rounds × ${n}, medians over rounds:`);
+  console.log(`  MemoryQuotaStore          p50 ${f(result.memory.p50ms)} ms   p99 ${f(result.memory.p99ms)} ms`);
+  if (typeof result.redis === 'string') console.log(`  RedisQuotaStore           ${result.redis}`);
+  else {
+    console.log(`  Redis PING (baseline)     p50 ${f(result.redis.pingP50ms)} ms   p99 ${f(result.redis.pingP99ms)} ms`);
+    console.log(`  RedisQuotaStore           p50 ${f(result.redis.p50ms)} ms   p99 ${f(result.redis.p99ms)} ms`);
+    console.log(`  ratio reservation/PING (p50, per round): ${result.redis.p50RatioToPing.toFixed(2)}×   (goal ≤ 2×)`);
+  }
+  return result;
+}

@@ -1,0 +1,50 @@
+/**
+ * A deployment of several processes sharing one upstream account through Redis.
+ *
+ *   npx tsx examples/multi-instance/main.ts [--instances 4] [--per-day 200] [--calls 150]
+ *
+ * Starts the sandbox, then N instances that each try `calls` verifications (N × calls in all,
+ * more than the day budget), and prints what the upstream saw: never more than `--per-day`.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { createSandbox } from '../../src/testing/index.js';
+
+const run = promisify(execFile);
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<{ upstream: number; perDay: number; instances: unknown[] }> {
+  const { values } = parseArgs({ args: argv, options: { instances: { type: 'string' }, 'per-day': { type: 'string' }, calls: { type: 'string' } } });
+  const instances = Number(values.instances ?? 4);
+  const perDay = Number(values['per-day'] ?? 200);
+  const calls = Number(values.calls ?? 150);
+  const sandbox = await createSandbox({ populationSize: calls });
+  try {
+    const env = {
+      ...process.env,
+      REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      SANDBOX_URL: sandbox.url,
+      SANDBOX_CLIENT_ID: sandbox.credentials.clientId,
+      SANDBOX_CLIENT_SECRET: sandbox.credentials.clientSecret,
+      QUOTA_PREFIX: `example-${randomUUID()}`, // one prefix = one deployment's budgets
+      PER_DAY: String(perDay),
+      CITIZENS: JSON.stringify(sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }))),
+    };
+    const script = fileURLToPath(new URL('./instance.ts', import.meta.url));
+    const outputs = await Promise.all(
+      Array.from({ length: instances }, () => run(process.execPath, ['--import', 'tsx', script], { env })),
+    );
+    const report = { upstream: sandbox.stats().total, perDay, instances: outputs.map((o) => JSON.parse(o.stdout)) };
+    return report;
+  } finally {
+    await sandbox.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const report = await main();
+  console.log(JSON.stringify(report, null, 2));
+  console.log(`\nThe upstream saw ${report.upstream} requests for a day budget of ${report.perDay}.`);
+  process.exitCode = report.upstream <= report.perDay ? 0 : 1;
+}
