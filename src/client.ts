@@ -1,30 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { maskIdNumber } from './citizen/id-number.js';
+import { maskIdNumber, parseIdNumber } from './citizen/id-number.js';
 import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { validateLookupInput, validateVerifyInput } from './citizen/validate.js';
 import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
 import { validateContext, type CallContext, type LookupContext, type NormalisedContext } from './context.js';
-import { ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError } from './errors.js';
+import { ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError } from './errors.js';
 import { toVietnamIso } from './internal/time.js';
 import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
 import { HttpClient } from './transport/http.js';
-import type { RequestMeta, VerifyAnswer } from './transport/types.js';
+import type { LookupAnswer, RequestMeta, VerifyAnswer } from './transport/types.js';
 import { Upstream, type AttemptHooks } from './transport/upstream.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
+import { Dedup, type CacheStats, type ResultSource } from './cache/dedup.js';
+import { hmacKey } from './cache/keys.js';
+import type { CachedEntry } from './cache/types.js';
+import { nameKey } from './citizen/name.js';
+import { vietnamDate } from './internal/time.js';
 
-/** Where a result came from. `cache` appears once the dedup cache lands (see CHANGELOG). */
-export type ResultSource = 'upstream' | 'cache';
+export type { ResultSource } from './cache/dedup.js';
 
 interface ResultBase {
-  /** `MaYeuCau` of the upstream request that produced the answer. */
+  /** `MaYeuCau` of the upstream request that produced the answer (for a cached answer: the original one). */
   requestId: string;
+  /** `upstream`: this call asked the upstream; `joined`: it shared an identical call in flight; `cache`: a cached answer. */
   source: ResultSource;
   /** Purpose code of this call. */
   purpose: string;
   /** Masked ID number, e.g. `079*******21`: safe to log. */
   subject: string;
-  /** When the answer was obtained, ISO 8601 in Vietnam time. */
+  /** When the upstream gave the answer (for a cached answer, the original time), ISO 8601 in Vietnam time. */
   checkedAt: string;
 }
 
@@ -69,6 +74,13 @@ export interface DancuClient {
      */
     status(of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus>;
   };
+  /** The dedup cache. */
+  readonly cache: {
+    /** Drop every cached answer about a citizen (all operations, names, purposes). Returns how many. */
+    invalidate(citizen: { idNumber: string }): Promise<number>;
+    /** Hits, misses, joins and size since the client started. */
+    stats(): Promise<CacheStats>;
+  };
   /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
   readonly fingerprint: string;
   /** Close pooled connections. In-flight calls finish first; later calls fail with `ERR_CLIENT_CLOSED`. */
@@ -81,6 +93,7 @@ class Client implements DancuClient {
   readonly #http: HttpClient;
   readonly #upstream: Upstream;
   readonly #quota: QuotaManager;
+  readonly #dedup: Dedup;
   #closed = false;
 
   constructor(opts: ResolvedOptions) {
@@ -97,7 +110,17 @@ class Client implements DancuClient {
     });
     this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs, opts.retry);
     this.#quota = new QuotaManager({ ...opts.quota, clock: opts.clock });
+    this.#dedup = new Dedup(opts.cache);
   }
+
+  readonly cache = {
+    invalidate: async ({ idNumber }: { idNumber: string }): Promise<number> => {
+      const parsed = parseIdNumber(idNumber, vietnamDate(this.#opts.clock()).year);
+      if (!parsed.ok) throw new ValidationError('ERR_INPUT_INVALID', 'idNumber', parsed.problem, 'not a valid ID number');
+      return this.#dedup.invalidate(this.#subject(parsed.id.value));
+    },
+    stats: (): Promise<CacheStats> => this.#dedup.stats(),
+  };
 
   readonly quota = {
     status: (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> =>
@@ -115,25 +138,36 @@ class Client implements DancuClient {
   async verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult> {
     this.#assertOpen();
     const now = this.#opts.clock();
-    const ctx = validateContext(context, false); //                       1 validate
+    const ctx = validateContext(context, false); //                        1 validate
     const v = validateVerifyInput(input, now);
-    this.#purposes.authorize(ctx.purpose.code, 'verify'); //              2 purpose
-    //                                                 3 guards, 4 dedup, 6 audit: later releases
-    const meta = this.#meta(ctx);
-    const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
-    const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, this.#hooks(ctx), ctx.signal); // 5, 7–8
-    return { ...answer, ...this.#resultBase(meta, v.id.value) }; //    9 result
+    this.#purposes.authorize(ctx.purpose.code, 'verify'); //               2 purpose
+    //                                                                       3 guards: next release
+    const key = this.#cacheKey(['v', v.id.value, nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
+    const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
+      const meta = this.#meta(ctx);
+      const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
+      const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, this.#hooks(ctx), ctx.signal); // 5, 7–8
+      return this.#entry(answer, meta.requestId, ctx);
+    });
+    const a = out.entry.answer as VerifyAnswer; //                          9 result
+    return { found: a.found, match: a.match, fields: { ...a.fields }, ...this.#resultBase(out.entry, out.source, ctx, v.id.value) };
   }
 
   async lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult> {
     this.#assertOpen();
     const now = this.#opts.clock();
-    const ctx = validateContext(context, true); //                        1 validate
+    const ctx = validateContext(context, true); //                         1 validate
     const v = validateLookupInput(input, now);
-    this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //  2 purpose
-    const meta = this.#meta(ctx);
-    const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields: ctx.fields! }, this.#hooks(ctx), ctx.signal);
-    return { found: answer.found, citizen: answer.citizen, ...this.#resultBase(meta, v.id.value) };
+    this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //   2 purpose
+    const fields = ctx.fields!;
+    const key = this.#cacheKey(['l', v.id.value, [...fields].sort().join(','), this.#scope(ctx)]);
+    const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
+      const meta = this.#meta(ctx);
+      const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, this.#hooks(ctx), ctx.signal);
+      return this.#entry(answer, meta.requestId, ctx);
+    });
+    const a = out.entry.answer as LookupAnswer;
+    return { found: a.found, citizen: a.citizen && { ...a.citizen }, ...this.#resultBase(out.entry, out.source, ctx, v.id.value) };
   }
 
   async close(): Promise<void> {
@@ -172,14 +206,31 @@ class Client implements DancuClient {
     };
   }
 
-  #resultBase(meta: RequestMeta, idNumber: string): ResultBase {
+  #entry(answer: VerifyAnswer | LookupAnswer, requestId: string, ctx: NormalisedContext): CachedEntry {
+    return { answer, requestId, checkedAt: this.#opts.clock(), purpose: ctx.purpose.code };
+  }
+
+  /** A result always names the caller's own purpose, whoever's call produced the answer. */
+  #resultBase(entry: CachedEntry, source: ResultSource, ctx: NormalisedContext, idNumber: string): ResultBase {
     return {
-      requestId: meta.requestId,
-      source: 'upstream',
-      purpose: meta.purposeCode,
+      requestId: entry.requestId,
+      source,
+      purpose: ctx.purpose.code,
       subject: maskIdNumber(idNumber),
-      checkedAt: toVietnamIso(this.#opts.clock()),
+      checkedAt: toVietnamIso(entry.checkedAt),
     };
+  }
+
+  #cacheKey(parts: string[]): string {
+    return hmacKey(this.#opts.cache.keys, parts);
+  }
+
+  #subject(idNumber: string): string {
+    return hmacKey(this.#opts.cache.keys, ['s', idNumber]);
+  }
+
+  #scope(ctx: NormalisedContext): string {
+    return this.#opts.cache.shareAcrossPurposes ? '*' : ctx.purpose.code;
   }
 
   /** What `console.log(client)` shows: never credentials. */
@@ -215,7 +266,7 @@ class Client implements DancuClient {
  */
 export function createClient(options: DancuClientOptions): DancuClient {
   const resolved = resolveOptions(options);
-  const preview = (['cache', 'audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
+  const preview = (['audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
   if (preview.length > 0) {
     process.emitWarning(
       `dancu ${preview.join(', ')} options are validated but not enforced by this version; do not rely on them yet.`,

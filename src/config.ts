@@ -8,6 +8,10 @@ import type { FetchLike } from './transport/http.js';
 import { MemoryQuotaStore } from './quota/memory-store.js';
 import type { QuotaPlan } from './quota/budgets.js';
 import type { QuotaStore } from './quota/types.js';
+import type { CachePlan } from './cache/dedup.js';
+import { deriveCacheKeys } from './cache/keys.js';
+import { MemoryCacheStore } from './cache/memory-store.js';
+import type { CacheStore } from './cache/types.js';
 import { referenceProfile } from './transport/reference-profile.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './transport/retry.js';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
@@ -83,18 +87,32 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
-/** Dedup cache options (preview; enforced by a later release). */
+/**
+ * Dedup: single-flight and a result cache. On by default (in memory). With several processes, pass a
+ * shared `store` (`RedisCacheStore`) and a `secret` shared by all of them.
+ */
 export interface CacheOptions {
-  /** Default `true`. */
+  /** Default `true`. `false` turns off the cache and the single-flight. */
   enabled?: boolean;
-  /** TTLs in milliseconds. */
-  ttlMs?: { match?: number; mismatch?: number; lookup?: number };
-  /** Bound of the memory cache, in entries. Default `10000`. */
+  /**
+   * Secret from which the cache-key HMAC key and the value encryption key are derived (HKDF-SHA256).
+   * At least 32 bytes. Required with a shared store; default for the memory store: random per client.
+   */
+  secret?: string | Buffer;
+  /** Id of `secret`; change both together to rotate (old entries become unreachable). Default `k1`. */
+  keyId?: string;
+  /** Time to live by outcome, in ms. Defaults: match 24 h, mismatch 5 min, not found 5 min, lookup 0 (off). */
+  ttlMs?: { match?: number; mismatch?: number; notFound?: number; lookup?: number };
+  /** Bound of the default memory store, in entries. Default `10000`. */
   maxEntries?: number;
-  /** Whether a result obtained for one purpose may serve another. Default `false`. */
+  /** Whether an answer obtained under one purpose may serve a call under another. Default `false`. */
   shareAcrossPurposes?: boolean;
-  /** Shared store for several processes. Default: in memory. */
-  store?: object;
+  /** Where answers live. Default: a `MemoryCacheStore` of this client. */
+  store?: CacheStore;
+  /** How long a process waits for another process's identical call before calling itself, in ms. Default `2000`. */
+  joinTimeoutMs?: number;
+  /** Longest a store call may take before it counts as a miss, in ms. Default `500`. */
+  storeTimeoutMs?: number;
 }
 
 /** Audit options (preview; enforced by a later release). */
@@ -150,7 +168,7 @@ export interface DancuClientOptions {
   quota?: QuotaOptions;
   /** Retry policy. Default: 3 attempts, 200 ms base, 5 s cap. */
   retry?: RetryOptions;
-  /** Dedup cache (preview). */
+  /** Dedup (single-flight and result cache). Default: on, in memory, match 24 h, mismatch/not found 5 min, lookup off. */
   cache?: CacheOptions;
   /** Audit trail (preview). */
   audit?: AuditOptions;
@@ -182,7 +200,7 @@ export interface ResolvedOptions {
     fallbackInstances: number | undefined;
   };
   retry: RetryPolicy;
-  cache: CacheOptions | undefined;
+  cache: CachePlan;
   audit: AuditOptions | undefined;
   guards: GuardOptions | undefined;
   /** sha256 over version, profile, system, purposes, quota, cache, audit, guards (no secrets). */
@@ -205,6 +223,12 @@ const pem = z.union([z.string(), z.instanceof(Buffer)]);
 const positiveInt = z.number().int().positive();
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
 const storeObject = z.custom<object>((v) => typeof v === 'object' && v !== null, { message: 'expected an object' });
+const ttl = z.number().int().min(0).max(30 * 24 * 3_600_000);
+const cacheStoreSchema = z.custom<CacheStore>(
+  (v) => typeof v === 'object' && v !== null &&
+    ['get', 'set', 'invalidateSubject', 'size'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  { message: 'expected a CacheStore { get, set, invalidateSubject, size } (MemoryCacheStore or RedisCacheStore)' },
+);
 const quotaStoreSchema = z.custom<QuotaStore>(
   (v) => typeof v === 'object' && v !== null &&
     ['reserve', 'stop', 'status', 'activeStop'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
@@ -281,10 +305,20 @@ const optionsSchema = z.strictObject({
   cache: z
     .strictObject({
       enabled: z.boolean().optional(),
-      ttlMs: z.strictObject({ match: positiveInt.optional(), mismatch: positiveInt.optional(), lookup: positiveInt.optional() }).optional(),
-      maxEntries: positiveInt.optional(),
+      secret: z.union([z.string(), z.instanceof(Buffer)]).refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
+      keyId: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).optional(),
+      ttlMs: z
+        .strictObject({ match: ttl.optional(), mismatch: ttl.optional(), notFound: ttl.optional(), lookup: ttl.optional() })
+        .optional(),
+      maxEntries: positiveInt.max(10_000_000).optional(),
       shareAcrossPurposes: z.boolean().optional(),
-      store: storeObject.optional(),
+      store: cacheStoreSchema.optional(),
+      joinTimeoutMs: z.number().int().min(0).max(60_000).optional(),
+      storeTimeoutMs: positiveInt.max(30_000).optional(),
+    })
+    .refine((c) => c.store === undefined || typeof (c.store as CacheStore).acquire !== 'function' || c.secret !== undefined, {
+      message: 'a shared cache store needs cache.secret, the same in every process',
+      path: ['secret'],
     })
     .optional(),
   audit: z
@@ -314,7 +348,9 @@ const FIXES: Array<[RegExp, string]> = [
   [/^quota\.store/, 'pass new MemoryQuotaStore() or new RedisQuotaStore({ client }) (docs/quotas.md)'],
   [/^quota/, 'see docs/quotas.md for the shape of the quota options'],
   [/^retry/, 'pass { attempts (1–5), baseDelayMs, maxDelayMs }'],
-  [/^(cache|audit|guards)/, 'see the TSDoc of the option for its shape'],
+  [/^cache\.secret/, 'pass a random secret of at least 32 bytes from your secret store, the same in every process'],
+  [/^cache/, 'see docs/caching.md for the shape of the cache options'],
+  [/^(audit|guards)/, 'see the TSDoc of the option for its shape'],
 ];
 
 function fixFor(path: string): string {
@@ -388,6 +424,28 @@ function resolveQuota(q: QuotaOptions | undefined, clock: Clock): ResolvedOption
   };
 }
 
+function resolveCache(c: CacheOptions | undefined, clock: Clock | undefined): CachePlan {
+  const ttl = c?.ttlMs ?? {};
+  const store = c?.store ?? new MemoryCacheStore({ maxEntries: c?.maxEntries ?? 10_000, ...(clock ? { clock } : {}) });
+  const keys = deriveCacheKeys(c?.secret, c?.keyId ?? 'k1');
+  const withKey = store as CacheStore & { useEncryptionKey?: (key: Buffer) => void };
+  if (typeof withKey.useEncryptionKey === 'function') withKey.useEncryptionKey(keys.aes);
+  return {
+    enabled: c?.enabled ?? true,
+    keys,
+    ttlMs: {
+      match: ttl.match ?? 24 * 3_600_000,
+      mismatch: ttl.mismatch ?? 5 * 60_000,
+      notFound: ttl.notFound ?? 5 * 60_000,
+      lookup: ttl.lookup ?? 0,
+    },
+    shareAcrossPurposes: c?.shareAcrossPurposes ?? false,
+    store,
+    joinTimeoutMs: c?.joinTimeoutMs ?? 2_000,
+    storeTimeoutMs: c?.storeTimeoutMs ?? 500,
+  };
+}
+
 /**
  * Validate options once and apply defaults. Throws {@link ConfigError} (`ERR_CONFIG_INVALID`)
  * listing every problem with its path, the type received, and how to fix it. Values are never
@@ -406,6 +464,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const profile = o.profile ?? referenceProfile;
   const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock));
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
+  const cache = resolveCache(o.cache as CacheOptions | undefined, o.clock as Clock | undefined);
   const fingerprint = sha256Hex(
     canonicalJson({
       version: VERSION,
@@ -415,7 +474,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       purposes,
       quota,
       retry,
-      cache: o.cache,
+      cache: { ...cache, keys: cache.keys.keyId },
       audit: o.audit,
       guards: o.guards,
     }),
@@ -436,7 +495,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     clock: clockOf(o.clock),
     quota,
     retry,
-    cache: o.cache as CacheOptions | undefined,
+    cache,
     audit: o.audit as AuditOptions | undefined,
     guards: o.guards as GuardOptions | undefined,
     fingerprint,

@@ -1,5 +1,6 @@
 export { createClient } from './client.js';
 export type { DancuClient, VerifyResult, LookupResult, ResultSource } from './client.js';
+export type { CacheStats } from './cache/dedup.js';
 export type {
   DancuClientOptions,
   TlsOptions,
@@ -60,4 +61,9 @@ export type { RedisQuotaStoreOptions } from './quota/redis-store.js';
 export type { QuotaStore, BudgetSpec, BudgetStatus, ReservationResult, StopRequest, ActiveStop } from './quota/types.js';
 export type { QuotaStatus, CallPriority } from './quota/manager.js';
 export type { RedisScriptClient, RedisClientLike } from './internal/redis.js';
+export { MemoryCacheStore } from './cache/memory-store.js';
+export type { MemoryCacheStoreOptions } from './cache/memory-store.js';
+export { RedisCacheStore } from './cache/redis-store.js';
+export type { RedisCacheStoreOptions } from './cache/redis-store.js';
+export type { CacheStore, CachedEntry } from './cache/types.js';
 export { VERSION } from './version.js';

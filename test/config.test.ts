@@ -75,8 +75,8 @@ describe('options are validated once, with a path, a type and a fix', () => {
   it('preview options are validated and flagged as not enforced yet', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      const c = createClient({ ...base, cache: { ttlMs: { match: 60_000 } } });
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('cache'), expect.objectContaining({ code: 'DANCU_NOT_ENFORCED' }));
+      const c = createClient({ ...base, guards: { velocity: { perMinute: 20 } } });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('guards'), expect.objectContaining({ code: 'DANCU_NOT_ENFORCED' }));
       await c.close();
     } finally {
       warn.mockRestore();

@@ -11,12 +11,18 @@ export const lookupCtx = {
   operator: { id: 'cb.test', ip: '10.0.0.7' },
 } as const;
 
+/**
+ * A client for the sandbox. The dedup cache is OFF unless the test passes `cache`: most tests are
+ * about what reaches the upstream per call (transport, quota), which a cache hit would hide. The
+ * cache has its own tests (test/cache/).
+ */
 export function clientFor(sandbox: Sandbox, extra: Partial<DancuClientOptions> = {}): DancuClient {
   return createClient({
     baseUrl: sandbox.url,
     credentials: sandbox.credentials,
     system: { id: 'test-system', unitCode: 'TEST-UNIT', version: '0.0.0' },
     purposes: SANDBOX_PURPOSES,
+    cache: { enabled: false },
     ...extra,
   });
 }

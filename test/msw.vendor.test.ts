@@ -63,7 +63,7 @@ describe('vendor-style tests with msw', () => {
       await expect(registerBirth(own, p)).rejects.toMatchObject({ code: 'ERR_UPSTREAM_UNREACHABLE' });
       let code = '';
       for (let i = 0; i < 25 && !code; i++) {
-        await registerBirth(own, p).catch((err: unknown) => {
+        await registerBirth(own, person(i)).catch((err: unknown) => {
           if (isDancuError(err)) code = err.code;
         });
       }

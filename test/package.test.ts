@@ -136,6 +136,7 @@ describe('the installed `dancu` binary', () => {
       const client = createClient({
         baseUrl: url, credentials: { clientId: clientId!, clientSecret: clientSecret! },
         system: { id: 's', unitCode: 'u', version: '1' }, purposes: SANDBOX_PURPOSES,
+        cache: { enabled: false }, // the same citizen four times must reach the upstream four times
       });
       const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } };
       const codes: string[] = [];

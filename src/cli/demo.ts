@@ -118,7 +118,29 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
     detail: `returned fields ${JSON.stringify(Object.keys(lookup.citizen ?? {}))}; asking for "religion" → ${refusedField}`,
   });
 
-  // 5. Hải Dương with the quota told the real threshold: the same loop stops below the lock.
+  // 5. Hải Dương: the same citizen re-verified at login, two submissions and three syncs, typed
+  //    differently each time (NFD, upper case, doubled spaces) → one upstream call, six answers.
+  before = sandbox.stats().total;
+  const p1 = sandbox.population[50]!; // not verified before
+  const spellings = [
+    p1.fullName,
+    p1.fullName.normalize('NFD'),
+    p1.fullName.toLocaleUpperCase('vi'),
+    p1.fullName.replace(/ /g, '  '),
+    ` ${p1.fullName.toLocaleLowerCase('vi')} `,
+    p1.fullName.normalize('NFD').toLocaleUpperCase('vi'),
+  ];
+  const storm = await Promise.all(
+    spellings.map((fullName) => client.verifyCitizen({ idNumber: p1.idNumber, fullName, dateOfBirth: p1.dateOfBirth }, ctx)),
+  );
+  const again = await client.verifyCitizen({ idNumber: p1.idNumber, fullName: p1.fullName, dateOfBirth: p1.dateOfBirth }, ctx);
+  checks.push({
+    name: 'Re-verification storm: 7 calls for one citizen, 1 upstream request',
+    ok: storm.every((r) => r.match) && again.source === 'cache' && sandbox.stats().total - before === 1,
+    detail: `sources ${[...storm, again].map((r) => r.source).join(', ')}; upstream requests added: ${sandbox.stats().total - before}`,
+  });
+
+  // 6. Hải Dương with the quota told the real threshold: the same loop stops below the lock.
   const guarded = await createSandbox({ lockThreshold: threshold, populationSize: 50 });
   const careful = createClient({
     baseUrl: guarded.url,
@@ -145,11 +167,11 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
     detail: `upstream saw ${g.total} of ${threshold}; ${refusedByQuota.length} calls refused locally with ERR_QUOTA_EXCEEDED; locked: ${g.locked}`,
   });
 
-  // 6. The same loop with the default quota (9,000/day, far above this sandbox's small threshold):
+  // 7. The same loop with the default quota (9,000/day, far above this sandbox's small threshold):
   //    the upstream locks the account and the SDK reports the lock as such.
   let lockedCode = '';
   for (let i = 0; i < threshold + 5 && lockedCode === ''; i++) {
-    const p = sandbox.population[i % sandbox.population.length]!;
+    const p = sandbox.population[100 + (i % 100)]!; // citizens not verified before: no cache hit
     const code = await codeOf(client.verifyCitizen({ idNumber: p.idNumber, fullName: p.fullName, dateOfBirth: p.dateOfBirth }, ctx));
     if (code !== 'resolved') lockedCode = code;
   }

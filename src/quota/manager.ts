@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, type DancuError } from '../errors.js';
 import { nextVietnamMidnight, toVietnamIso, type Clock } from '../internal/time.js';
+import { withTimeout } from '../internal/timeout.js';
 import { budgetsFor, localShare, type QuotaPlan, type QuotaSubject } from './budgets.js';
 import { MemoryQuotaStore } from './memory-store.js';
 import type { ActiveStop, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
@@ -140,15 +141,11 @@ export class QuotaManager {
 
   /** Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. */
   #timed<T>(p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined)), this.#o.storeTimeoutMs);
-    });
-    return Promise.race([p, timeout])
-      .catch((err: unknown) => {
+    return withTimeout(p, this.#o.storeTimeoutMs, () => new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined)).catch(
+      (err: unknown) => {
         throw err instanceof QuotaError ? err : new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined, { cause: err });
-      })
-      .finally(() => clearTimeout(timer));
+      },
+    );
   }
 }
 

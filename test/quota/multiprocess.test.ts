@@ -2,13 +2,14 @@
  * A deployment of 4 processes sharing one upstream account through Redis. The sandbox runs here,
  * over real HTTP; each worker is a real Node process with its own dancu client.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../../src/testing/index.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
+import { runAll as runAllWorkers, startWorker, stopWorkers } from '../workers.js';
 import type { RunMessage, RunResult } from './worker.js';
 
 const hasRedis = await redisAvailable();
@@ -16,47 +17,17 @@ const WORKERS = 4;
 
 let sandbox: Sandbox;
 let workers: ChildProcess[] = [];
-
-function startWorker(): Promise<ChildProcess> {
-  const child = fork(new URL('./worker.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('message', () => resolve(child));
-  });
-}
-
-function runAll(base: Omit<RunMessage, 'type' | 'runId'>): { results: Promise<RunResult[]>; stop: () => void } {
-  const runId = randomUUID();
-  const results = Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<RunResult>((resolve) => {
-          const onMessage = (m: RunResult) => {
-            if (m.type === 'result' && m.runId === runId) {
-              w.off('message', onMessage);
-              resolve(m);
-            }
-          };
-          w.on('message', onMessage);
-          w.send({ type: 'run', runId, ...base } satisfies RunMessage);
-        }),
-    ),
-  );
-  return { results, stop: () => workers.forEach((w) => w.send({ type: 'stop' })) };
-}
+const runAll = (base: Omit<RunMessage, 'type' | 'runId'>) => runAllWorkers<typeof base, RunResult>(workers, base);
 
 const sum = (rs: RunResult[], code: string) => rs.reduce((n, r) => n + (r.counts[code] ?? 0), 0);
 
 describe.skipIf(!hasRedis)(`${WORKERS} processes sharing one account through Redis`, () => {
   beforeAll(async () => {
     sandbox = await createSandbox({ populationSize: 300, lockThreshold: 1_000_000 });
-    workers = await Promise.all(Array.from({ length: WORKERS }, startWorker));
+    workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(new URL('./worker.ts', import.meta.url))));
   }, 60_000);
   afterAll(async () => {
-    for (const w of workers) {
-      w.send({ type: 'exit' });
-      await new Promise((r) => w.once('exit', r));
-    }
+    await stopWorkers(workers);
     await sandbox?.close();
   });
 

@@ -64,6 +64,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     purposes: SANDBOX_PURPOSES,
     quota: { store: new RedisQuotaStore({ client: redisFor(m.redisUrl), prefix: m.prefix }), perDay: m.perDay, storeTimeoutMs: 500 },
     retry: { attempts: m.retryAttempts, baseDelayMs: 5, maxDelayMs: 20 },
+    cache: { enabled: false }, // these runs measure the quota: every call must try the upstream
   });
   const result: RunResult = { type: 'result', runId: m.runId, pid: process.pid, counts: {}, unavailableMaxMs: 0, successAt: [] };
   const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: `op-${process.pid}`, ip: '10.1.1.1' } };

@@ -25,7 +25,7 @@ describe('the public contract, checked by the compiler', () => {
 
   it('results are typed', () => {
     expectTypeOf<VerifyResult['match']>().toEqualTypeOf<boolean>();
-    expectTypeOf<VerifyResult['source']>().toEqualTypeOf<'upstream' | 'cache'>();
+    expectTypeOf<VerifyResult['source']>().toEqualTypeOf<'upstream' | 'cache' | 'joined'>();
     expectTypeOf<VerifyResult['fields']['fullName']>().toEqualTypeOf<boolean>();
     expectTypeOf<NonNullable<LookupResult['citizen']>['sex']>().toEqualTypeOf<'male' | 'female' | undefined>();
   });

@@ -1,0 +1,156 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '../internal/timeout.js';
+import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
+import type { CacheKeys } from './keys.js';
+import type { CachedEntry, CacheStore } from './types.js';
+
+/** Where a result came from. */
+export type ResultSource = 'upstream' | 'cache' | 'joined';
+
+/** Cache settings after validation and defaults. */
+export interface CachePlan {
+  enabled: boolean;
+  keys: CacheKeys;
+  ttlMs: { match: number; mismatch: number; notFound: number; lookup: number };
+  shareAcrossPurposes: boolean;
+  store: CacheStore;
+  /** How long a process waits for another process's call to the same key before calling itself. */
+  joinTimeoutMs: number;
+  /** Longest a cache store call may take before it counts as a miss, in ms. */
+  storeTimeoutMs: number;
+}
+
+/** `cache.stats()`. */
+export interface CacheStats {
+  /** Answers served from the cache. */
+  hits: number;
+  /** Lookups of the cache that found nothing (the call went on upstream or joined another). */
+  misses: number;
+  /** Calls that joined an identical call in flight (this process or another) instead of calling. */
+  joins: number;
+  /** Entries held (`-1` for a shared store, which does not count them). */
+  size: number;
+}
+
+export interface DedupOutcome {
+  entry: CachedEntry;
+  source: ResultSource;
+}
+
+const POLL_MS = 15;
+
+/**
+ * Step 4 of the pipeline. Single-flight in the process (a Map of pending promises, dropped when
+ * they settle, so a failure is never cached), then the cache store, then — for a shared store —
+ * a per-key lock so that one process calls while the others wait for its answer (bounded by
+ * `joinTimeoutMs`, after which they call themselves, under quota).
+ */
+export class Dedup {
+  readonly #plan: CachePlan;
+  readonly #inflight = new Map<string, Promise<DedupOutcome>>();
+  readonly #counters = { hits: 0, misses: 0, joins: 0 };
+
+  constructor(plan: CachePlan) {
+    this.#plan = plan;
+  }
+
+  get plan(): CachePlan {
+    return this.#plan;
+  }
+
+  async run(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<DedupOutcome> {
+    if (!this.#plan.enabled) return { entry: await call(), source: 'upstream' };
+    const pending = this.#inflight.get(key);
+    if (pending) {
+      this.#counters.joins++;
+      const out = await pending;
+      return { entry: out.entry, source: out.source === 'upstream' ? 'joined' : out.source };
+    }
+    const p = this.#resolve(key, subject, call);
+    this.#inflight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.#inflight.delete(key);
+    }
+  }
+
+  async stats(): Promise<CacheStats> {
+    const size = await this.#safe(() => this.#plan.store.size(), -1);
+    return { ...this.#counters, size };
+  }
+
+  async invalidate(subject: string): Promise<number> {
+    return Promise.resolve(this.#plan.store.invalidateSubject(subject));
+  }
+
+  async #resolve(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<DedupOutcome> {
+    const store = this.#plan.store;
+    const hit = await this.#get(key);
+    if (hit) {
+      this.#counters.hits++;
+      return { entry: hit, source: 'cache' };
+    }
+    this.#counters.misses++;
+    if (!store.acquire || !store.release) return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
+
+    const deadline = Date.now() + this.#plan.joinTimeoutMs;
+    for (;;) {
+      const token = await this.#safe(() => store.acquire!(key, this.#lockTtl()), undefined);
+      if (token !== undefined) {
+        try {
+          // The holder before us may have stored its answer between our read and our lock.
+          const late = await this.#get(key);
+          if (late) return this.#joined(late);
+          return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
+        } finally {
+          await this.#safe(() => store.release!(key, token), undefined);
+        }
+      }
+      // Another process is calling: wait for its answer.
+      while (Date.now() < deadline) {
+        await sleep(POLL_MS);
+        const joined = await this.#get(key);
+        if (joined) return this.#joined(joined);
+        if (!(await this.#safe(() => store.held!(key), false))) break; // it failed (nothing cached): take over
+      }
+      if (Date.now() >= deadline) return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
+    }
+  }
+
+  #joined(entry: CachedEntry): DedupOutcome {
+    this.#counters.joins++;
+    return { entry, source: 'joined' };
+  }
+
+  async #callAndStore(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<CachedEntry> {
+    const entry = await call(); // a rejection propagates: failures are never stored
+    const ttl = this.#ttlFor(entry.answer);
+    if (ttl > 0) await this.#safe(() => this.#plan.store.set(key, subject, entry, ttl), undefined);
+    return entry;
+  }
+
+  #ttlFor(answer: VerifyAnswer | LookupAnswer): number {
+    const t = this.#plan.ttlMs;
+    if ('citizen' in answer) return t.lookup;
+    if (!answer.found) return t.notFound;
+    return answer.match ? t.match : t.mismatch;
+  }
+
+  #lockTtl(): number {
+    return this.#plan.joinTimeoutMs + 30_000;
+  }
+
+  #get(key: string): Promise<CachedEntry | undefined> {
+    return this.#safe(() => this.#plan.store.get(key), undefined);
+  }
+
+  /** The cache is an optimisation: a store that fails or is slow is a miss, never an error. */
+  async #safe<T>(fn: () => T | Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await withTimeout(Promise.resolve(fn()), this.#plan.storeTimeoutMs, () => new Error('cache store timeout'));
+    } catch {
+      return fallback;
+    }
+  }
+}

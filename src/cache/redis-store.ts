@@ -1,0 +1,124 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { RedisScript, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import type { CachedEntry, CacheStore } from './types.js';
+
+const GET = `return redis.call('GET', KEYS[1])`;
+/** KEYS: entry, subject index. ARGV: value, ttl ms. The index lives as long as its longest entry. */
+const SET = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], KEYS[1])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1`;
+const INVALIDATE = `
+local keys = redis.call('SMEMBERS', KEYS[1])
+local n = 0
+for _, k in ipairs(keys) do n = n + redis.call('DEL', k) end
+redis.call('DEL', KEYS[1])
+return n`;
+const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const HELD = `return redis.call('EXISTS', KEYS[1])`;
+
+/** Options of {@link RedisCacheStore}. */
+export interface RedisCacheStoreOptions {
+  /** Your ioredis or node-redis client. dancu never closes it. */
+  client: RedisClientLike;
+  /**
+   * 32-byte AES-256-GCM key for values at rest. Usually not set here: the client derives it from
+   * `cache.secret` (HKDF) when the store is passed through `createClient({ cache: { store } })`.
+   */
+  encryptionKey?: Buffer;
+  /** Key prefix, in a `{…}` Cluster hash tag. Default `dancu`. */
+  prefix?: string;
+}
+
+/**
+ * Shared by every process: values encrypted at rest with AES-256-GCM (the key as associated data,
+ * so a value cannot be moved to another key), TTL kept by Redis, and a per-key lock for
+ * cross-process single-flight. Keys and subjects are HMACs: Redis never holds an ID number or a name.
+ */
+export class RedisCacheStore implements CacheStore {
+  readonly #scripts: Record<'get' | 'set' | 'invalidate' | 'acquire' | 'release' | 'held', RedisScript>;
+  readonly #prefix: string;
+  #aes: Buffer | undefined;
+
+  constructor(options: RedisCacheStoreOptions) {
+    const client = toScriptClient(options.client);
+    const s = (src: string) => new RedisScript(client, src);
+    this.#scripts = { get: s(GET), set: s(SET), invalidate: s(INVALIDATE), acquire: s(ACQUIRE), release: s(RELEASE), held: s(HELD) };
+    const prefix = options.prefix ?? 'dancu';
+    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
+    this.#prefix = `{${prefix}}`;
+    if (options.encryptionKey) this.useEncryptionKey(options.encryptionKey);
+  }
+
+  /** Set the value key (the client calls this with the key derived from `cache.secret`). */
+  useEncryptionKey(key: Buffer): void {
+    if (key.length !== 32) throw new TypeError('encryptionKey must be 32 bytes (AES-256)');
+    this.#aes = key;
+  }
+
+  /** The Redis key of a cache key (for inspection). */
+  keyOf(key: string): string {
+    return `${this.#prefix}:c:${key}`;
+  }
+
+  async get(key: string): Promise<CachedEntry | undefined> {
+    const raw = await this.#scripts.get.run([this.keyOf(key)], []);
+    if (raw === null || raw === undefined) return undefined;
+    try {
+      return JSON.parse(this.#open(String(raw), key)) as CachedEntry;
+    } catch {
+      return undefined; // written with another key (rotation) or tampered with: a miss, never an error
+    }
+  }
+
+  async set(key: string, subject: string, entry: CachedEntry, ttlMs: number): Promise<void> {
+    await this.#scripts.set.run([this.keyOf(key), `${this.#prefix}:s:${subject}`], [this.#seal(JSON.stringify(entry), key), String(Math.max(1, Math.ceil(ttlMs)))]);
+  }
+
+  async invalidateSubject(subject: string): Promise<number> {
+    return Number(await this.#scripts.invalidate.run([`${this.#prefix}:s:${subject}`], []));
+  }
+
+  /** Not tracked for a shared store (it would need a SCAN of Redis): always `-1`. */
+  size(): number {
+    return -1;
+  }
+
+  async acquire(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomBytes(12).toString('base64url');
+    const ok = Number(await this.#scripts.acquire.run([`${this.keyOf(key)}:lock`], [token, String(Math.ceil(ttlMs))]));
+    return ok === 1 ? token : undefined;
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.#scripts.release.run([`${this.keyOf(key)}:lock`], [token]);
+  }
+
+  async held(key: string): Promise<boolean> {
+    return Number(await this.#scripts.held.run([`${this.keyOf(key)}:lock`], [])) === 1;
+  }
+
+  #key(): Buffer {
+    if (!this.#aes) throw new TypeError('RedisCacheStore has no encryption key: set cache.secret in createClient');
+    return this.#aes;
+  }
+
+  #seal(plain: string, aad: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.#key(), iv);
+    c.setAAD(Buffer.from(aad));
+    const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+    return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+  }
+
+  #open(sealed: string, aad: string): string {
+    const buf = Buffer.from(sealed, 'base64');
+    const d = createDecipheriv('aes-256-gcm', this.#key(), buf.subarray(0, 12));
+    d.setAAD(Buffer.from(aad));
+    d.setAuthTag(buf.subarray(12, 28));
+    return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8');
+  }
+}

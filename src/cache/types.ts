@@ -1,0 +1,34 @@
+import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
+
+/** What the cache keeps of one upstream answer. Never the ID number, the name or the date asked. */
+export interface CachedEntry {
+  /** The upstream's answer (verify: match flags; lookup: the minimised record). */
+  answer: VerifyAnswer | LookupAnswer;
+  /** `MaYeuCau` of the upstream request that produced it. */
+  requestId: string;
+  /** When the upstream answered, epoch ms. */
+  checkedAt: number;
+  /** Purpose code of the call that produced it. */
+  purpose: string;
+}
+
+/**
+ * Where cached answers live. Keys are opaque HMACs; `subject` is an HMAC of the ID number that
+ * groups a citizen's entries so they can be invalidated together. Methods may be sync or async.
+ */
+export interface CacheStore {
+  get(key: string): CachedEntry | undefined | Promise<CachedEntry | undefined>;
+  set(key: string, subject: string, entry: CachedEntry, ttlMs: number): void | Promise<void>;
+  /** Drop every entry of a subject; returns how many were dropped. */
+  invalidateSubject(subject: string): number | Promise<number>;
+  /** Entries held (approximate for shared stores). */
+  size(): number | Promise<number>;
+  /**
+   * Cross-process single-flight (shared stores only): take the right to call the upstream for
+   * `key` for at most `ttlMs`. Returns a token to release with, or `undefined` if another holds it.
+   */
+  acquire?(key: string, ttlMs: number): Promise<string | undefined>;
+  release?(key: string, token: string): Promise<void>;
+  /** Whether another process currently holds `key`. */
+  held?(key: string): Promise<boolean>;
+}

@@ -1,0 +1,112 @@
+/** One contract for every CacheStore: memory, and Redis through ioredis and node-redis. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Redis as IORedis } from 'ioredis';
+import { createClient as createNodeRedis } from 'redis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryCacheStore, RedisCacheStore, type CachedEntry, type CacheStore } from '../../src/index.js';
+import { REDIS_URL, redisAvailable } from '../services.js';
+
+const hasRedis = await redisAvailable();
+const ioredis = hasRedis ? new IORedis(REDIS_URL) : undefined;
+const nodeRedis = hasRedis ? await createNodeRedis({ url: REDIS_URL }).connect() : undefined;
+afterAll(async () => {
+  ioredis?.disconnect();
+  await nodeRedis?.quit();
+});
+
+const key32 = randomBytes(32);
+const entry = (n = 1): CachedEntry => ({
+  answer: { found: true, match: n % 2 === 1, fields: { fullName: true, dateOfBirth: n % 2 === 1 } },
+  requestId: `req-${n}`,
+  checkedAt: 1_700_000_000_000 + n,
+  purpose: 'HT-KHAISINH',
+});
+
+const factories: Array<[string, (() => CacheStore) | undefined]> = [
+  ['MemoryCacheStore', () => new MemoryCacheStore({ maxEntries: 100 })],
+  ['RedisCacheStore (ioredis)', ioredis && (() => new RedisCacheStore({ client: ioredis, prefix: `c-${randomUUID()}`, encryptionKey: key32 }))],
+  ['RedisCacheStore (node-redis)', nodeRedis && (() => new RedisCacheStore({ client: nodeRedis, prefix: `c-${randomUUID()}`, encryptionKey: key32 }))],
+];
+
+for (const [name, make] of factories) {
+  describe.skipIf(!make)(`CacheStore contract: ${name}`, () => {
+    it('stores, returns, and expires entries by their own TTL', async () => {
+      const store = make!();
+      await store.set('k1', 's1', entry(1), 60_000);
+      await store.set('k2', 's1', entry(2), 40);
+      expect(await store.get('k1')).toEqual(entry(1));
+      expect(await store.get('k2')).toEqual(entry(2));
+      expect(await store.get('nope')).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 80));
+      expect(await store.get('k2')).toBeUndefined();
+      expect(await store.get('k1')).toEqual(entry(1));
+    });
+
+    it('invalidates every entry of a subject, and only those', async () => {
+      const store = make!();
+      await store.set('a1', 'alice', entry(1), 60_000);
+      await store.set('a2', 'alice', entry(2), 60_000);
+      await store.set('b1', 'bob', entry(3), 60_000);
+      expect(await store.invalidateSubject('alice')).toBe(2);
+      expect(await store.get('a1')).toBeUndefined();
+      expect(await store.get('a2')).toBeUndefined();
+      expect(await store.get('b1')).toEqual(entry(3));
+      expect(await store.invalidateSubject('alice')).toBe(0);
+    });
+  });
+}
+
+describe('MemoryCacheStore', () => {
+  it('is bounded: the least recently used entry goes first', () => {
+    const store = new MemoryCacheStore({ maxEntries: 2 });
+    store.set('a', 's', entry(1), 60_000);
+    store.set('b', 's', entry(2), 60_000);
+    store.get('a');
+    store.set('c', 's', entry(3), 60_000);
+    expect(store.get('b')).toBeUndefined();
+    expect(store.get('a')).toBeDefined();
+    expect(store.size()).toBe(2);
+    expect(store.invalidateSubject('s')).toBe(2); // the evicted key left the subject index too
+  });
+});
+
+describe.skipIf(!hasRedis)('RedisCacheStore specifics', () => {
+  it('encrypts values at rest (AES-256-GCM); a value under another key or another secret is a miss', async () => {
+    const prefix = `c-${randomUUID()}`;
+    const store = new RedisCacheStore({ client: ioredis!, prefix, encryptionKey: key32 });
+    await store.set('k', 's', entry(1), 60_000);
+    const raw = (await ioredis!.get(store.keyOf('k')))!;
+    expect(raw).not.toContain('req-1');
+    expect(raw).not.toContain('HT-KHAISINH');
+    expect(Buffer.from(raw, 'base64').toString('utf8')).not.toContain('match');
+    // Moved to another key (the key is the associated data): refused.
+    await ioredis!.set(store.keyOf('other'), raw);
+    expect(await store.get('other')).toBeUndefined();
+    // Read with another secret (after rotation): a miss, not an error.
+    const rotated = new RedisCacheStore({ client: ioredis!, prefix, encryptionKey: randomBytes(32) });
+    expect(await rotated.get('k')).toBeUndefined();
+    // Tampered: a miss.
+    const bytes = Buffer.from(raw, 'base64');
+    bytes[bytes.length - 1]! ^= 1;
+    await ioredis!.set(store.keyOf('k'), bytes.toString('base64'));
+    expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('a per-key lock for cross-process single-flight: one holder, released by its token only', async () => {
+    const store = new RedisCacheStore({ client: nodeRedis!, prefix: `c-${randomUUID()}`, encryptionKey: key32 });
+    const token = await store.acquire('k', 5_000);
+    expect(token).toBeDefined();
+    expect(await store.acquire('k', 5_000)).toBeUndefined();
+    expect(await store.held('k')).toBe(true);
+    await store.release('k', 'not-the-token');
+    expect(await store.held('k')).toBe(true);
+    await store.release('k', token!);
+    expect(await store.held('k')).toBe(false);
+  });
+
+  it('refuses to work without an encryption key', async () => {
+    const store = new RedisCacheStore({ client: ioredis!, prefix: `c-${randomUUID()}` });
+    await expect(store.set('k', 's', entry(1), 1000)).rejects.toThrow(/encryption key/);
+    expect(() => new RedisCacheStore({ client: ioredis!, encryptionKey: Buffer.alloc(16) })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * A deployment process for the dedup tests (run with `node --import tsx`): one dancu client with
+ * the shared RedisCacheStore (and RedisQuotaStore), replaying the calls it is given.
+ */
+import { Redis } from 'ioredis';
+import { createClient, isDancuError, RedisCacheStore, RedisQuotaStore } from '../../src/index.js';
+import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
+
+export interface CacheRun {
+  type: 'run';
+  runId: string;
+  url: string;
+  credentials: { clientId: string; clientSecret: string };
+  redisUrl: string;
+  prefix: string;
+  secret: string;
+  concurrency: number;
+  calls: Array<{ idNumber: string; fullName: string; dateOfBirth: string; expectMatch: boolean }>;
+}
+
+export interface CacheRunResult {
+  runId: string;
+  sources: Record<string, number>;
+  wrong: number;
+  errors: Record<string, number>;
+}
+
+const redis = new Redis(process.env['DANCU_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableOfflineQueue: false });
+redis.on('error', () => undefined);
+
+async function run(m: CacheRun): Promise<CacheRunResult> {
+  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  const client = createClient({
+    baseUrl: m.url,
+    credentials: m.credentials,
+    system: { id: 'dedup-test', unitCode: 'TEST', version: '1' },
+    purposes: SANDBOX_PURPOSES,
+    quota: { store: new RedisQuotaStore({ client: redis, prefix: m.prefix }) },
+    cache: { store: new RedisCacheStore({ client: redis, prefix: m.prefix }), secret: m.secret, joinTimeoutMs: 5_000 },
+  });
+  const out: CacheRunResult = { runId: m.runId, sources: {}, wrong: 0, errors: {} };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: m.concurrency }, async () => {
+      while (next < m.calls.length) {
+        const c = m.calls[next++]!;
+        try {
+          const r = await client.verifyCitizen(
+            { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth },
+            { purpose: { code: 'HT-KHAISINH' }, operator: { id: `op-${process.pid}`, ip: '10.2.2.2' } },
+          );
+          out.sources[r.source] = (out.sources[r.source] ?? 0) + 1;
+          if (r.match !== c.expectMatch) out.wrong++;
+        } catch (err) {
+          const code = isDancuError(err) ? err.code : String(err);
+          out.errors[code] = (out.errors[code] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  await client.close();
+  return out;
+}
+
+process.on('message', (m: CacheRun | { type: 'exit' }) => {
+  if (m.type === 'exit') {
+    redis.disconnect();
+    process.disconnect();
+  } else void run(m).then((r) => process.send!(r));
+});
+process.send!({ type: 'ready' });
