@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other (never in parallel: 2 shared cores).
-//   node bench/run.mjs [--json] [--rounds N]
+//   node --expose-gc bench/run.mjs [--json] [--rounds N]
 import { parseArgs } from 'node:util';
+import { benchCache } from './cache.mjs';
 import { benchQuota } from './quota.mjs';
 import { benchTransport } from './transport.mjs';
 
@@ -10,5 +11,6 @@ const results = {
   node: process.version,
   transport: await benchTransport({ rounds }),
   quota: await benchQuota({ rounds }),
+  cache: await benchCache({ rounds }),
 };
 if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -13,7 +13,7 @@ import type { LookupAnswer, RequestMeta, VerifyAnswer } from './transport/types.
 import { Upstream, type AttemptHooks } from './transport/upstream.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 import { Dedup, type CacheStats, type ResultSource } from './cache/dedup.js';
-import { hmacKey } from './cache/keys.js';
+import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
 import { nameKey } from './citizen/name.js';
 import { vietnamDate } from './internal/time.js';
@@ -142,7 +142,7 @@ class Client implements DancuClient {
     const v = validateVerifyInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'verify'); //               2 purpose
     //                                                                       3 guards: next release
-    const key = this.#cacheKey(['v', v.id.value, nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
+    const key = entryKey(this.#opts.cache.keys, v.id.value, ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
     const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
       const meta = this.#meta(ctx);
       const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
@@ -160,7 +160,7 @@ class Client implements DancuClient {
     const v = validateLookupInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //   2 purpose
     const fields = ctx.fields!;
-    const key = this.#cacheKey(['l', v.id.value, [...fields].sort().join(','), this.#scope(ctx)]);
+    const key = entryKey(this.#opts.cache.keys, v.id.value, ['l', [...fields].sort().join(','), this.#scope(ctx)]);
     const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
       const meta = this.#meta(ctx);
       const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, this.#hooks(ctx), ctx.signal);
@@ -221,12 +221,8 @@ class Client implements DancuClient {
     };
   }
 
-  #cacheKey(parts: string[]): string {
-    return hmacKey(this.#opts.cache.keys, parts);
-  }
-
   #subject(idNumber: string): string {
-    return hmacKey(this.#opts.cache.keys, ['s', idNumber]);
+    return subjectKey(this.#opts.cache.keys, idNumber);
   }
 
   #scope(ctx: NormalisedContext): string {

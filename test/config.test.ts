@@ -48,6 +48,9 @@ describe('options are validated once, with a path, a type and a fix', () => {
     ['day cap above the lock minus the margin', { ...base, quota: { perDay: 9_500 } }, 'quota.perDay', 'number'],
     ['not a quota store', { ...base, quota: { store: { get: () => 1 } } }, 'quota.store', 'object'],
     ['too many retry attempts', { ...base, retry: { attempts: 9 } }, 'retry.attempts', 'number'],
+    ['short cache secret', { ...base, cache: { secret: 'short' } }, 'cache.secret', 'string'],
+    ['shared cache store without a secret', { ...base, cache: { store: { get() {}, set() {}, invalidateSubject() {}, size() {}, acquire() {} } } }, 'cache.secret', 'undefined'],
+    ['negative TTL', { ...base, cache: { ttlMs: { match: -1 } } }, 'cache.ttlMs.match', 'number'],
   ])('%s', (_name, options, path, received) => {
     const err = configError(options);
     expect(err.code).toBe('ERR_CONFIG_INVALID');

@@ -17,7 +17,23 @@ export function deriveCacheKeys(secret: string | Buffer | undefined, keyId: stri
   return { keyId, hmac: derive('key'), aes: derive('value') };
 }
 
-/** HMAC-SHA256 of the parts (unit-separated), base64url: an opaque, fixed-size key. */
-export function hmacKey(keys: CacheKeys, parts: readonly string[]): string {
-  return createHmac('sha256', keys.hmac).update(parts.join('\u001f')).digest('base64url');
+function mac(keys: CacheKeys, parts: readonly string[]): Buffer {
+  return createHmac('sha256', keys.hmac).update(parts.join('\u001f')).digest();
+}
+
+/**
+ * The subject of a citizen's entries: 72 bits of HMAC(ID number), 12 base64url characters. It
+ * groups the entries so they can be invalidated together, and reveals nothing of the ID.
+ */
+export function subjectKey(keys: CacheKeys, idNumber: string): string {
+  return mac(keys, ['s', idNumber]).subarray(0, 9).toString('base64url');
+}
+
+/**
+ * The key of one cached answer: the subject (12 characters) followed by 72 bits of HMAC over the
+ * operation and the normalised input (12 characters). Keys of one citizen share their prefix.
+ */
+export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): string {
+  // One buffer, one encoding: a flat string (a concatenation would keep a rope of two).
+  return Buffer.concat([mac(keys, ['s', idNumber]).subarray(0, 9), mac(keys, [idNumber, ...parts]).subarray(0, 9)]).toString('base64url');
 }

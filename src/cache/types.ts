@@ -6,7 +6,7 @@ export interface CachedEntry {
   answer: VerifyAnswer | LookupAnswer;
   /** `MaYeuCau` of the upstream request that produced it. */
   requestId: string;
-  /** When the upstream answered, epoch ms. */
+  /** When the upstream answered, epoch ms (stores may keep it to the second). */
   checkedAt: number;
   /** Purpose code of the call that produced it. */
   purpose: string;
@@ -14,7 +14,8 @@ export interface CachedEntry {
 
 /**
  * Where cached answers live. Keys are opaque HMACs; `subject` is an HMAC of the ID number that
- * groups a citizen's entries so they can be invalidated together. Methods may be sync or async.
+ * groups a citizen's entries so they can be invalidated together, and every key starts with its
+ * subject. Methods may be sync or async.
  */
 export interface CacheStore {
   get(key: string): CachedEntry | undefined | Promise<CachedEntry | undefined>;

@@ -18,7 +18,7 @@ const key32 = randomBytes(32);
 const entry = (n = 1): CachedEntry => ({
   answer: { found: true, match: n % 2 === 1, fields: { fullName: true, dateOfBirth: n % 2 === 1 } },
   requestId: `req-${n}`,
-  checkedAt: 1_700_000_000_000 + n,
+  checkedAt: 1_700_000_000_000 + n * 1000, // stores keep the time to the second
   purpose: 'HT-KHAISINH',
 });
 
@@ -32,25 +32,26 @@ for (const [name, make] of factories) {
   describe.skipIf(!make)(`CacheStore contract: ${name}`, () => {
     it('stores, returns, and expires entries by their own TTL', async () => {
       const store = make!();
-      await store.set('k1', 's1', entry(1), 60_000);
-      await store.set('k2', 's1', entry(2), 40);
-      expect(await store.get('k1')).toEqual(entry(1));
-      expect(await store.get('k2')).toEqual(entry(2));
+      // Keys start with their subject, as the client makes them.
+      await store.set('s1k1', 's1', entry(1), 60_000);
+      await store.set('s1k2', 's1', entry(2), 40);
+      expect(await store.get('s1k1')).toEqual(entry(1));
+      expect(await store.get('s1k2')).toEqual(entry(2));
       expect(await store.get('nope')).toBeUndefined();
       await new Promise((r) => setTimeout(r, 80));
-      expect(await store.get('k2')).toBeUndefined();
-      expect(await store.get('k1')).toEqual(entry(1));
+      expect(await store.get('s1k2')).toBeUndefined();
+      expect(await store.get('s1k1')).toEqual(entry(1));
     });
 
     it('invalidates every entry of a subject, and only those', async () => {
       const store = make!();
-      await store.set('a1', 'alice', entry(1), 60_000);
-      await store.set('a2', 'alice', entry(2), 60_000);
-      await store.set('b1', 'bob', entry(3), 60_000);
+      await store.set('alice1', 'alice', entry(1), 60_000);
+      await store.set('alice2', 'alice', entry(2), 60_000);
+      await store.set('bob1', 'bob', entry(3), 60_000);
       expect(await store.invalidateSubject('alice')).toBe(2);
-      expect(await store.get('a1')).toBeUndefined();
-      expect(await store.get('a2')).toBeUndefined();
-      expect(await store.get('b1')).toEqual(entry(3));
+      expect(await store.get('alice1')).toBeUndefined();
+      expect(await store.get('alice2')).toBeUndefined();
+      expect(await store.get('bob1')).toEqual(entry(3));
       expect(await store.invalidateSubject('alice')).toBe(0);
     });
   });
@@ -59,14 +60,25 @@ for (const [name, make] of factories) {
 describe('MemoryCacheStore', () => {
   it('is bounded: the least recently used entry goes first', () => {
     const store = new MemoryCacheStore({ maxEntries: 2 });
-    store.set('a', 's', entry(1), 60_000);
-    store.set('b', 's', entry(2), 60_000);
-    store.get('a');
-    store.set('c', 's', entry(3), 60_000);
-    expect(store.get('b')).toBeUndefined();
-    expect(store.get('a')).toBeDefined();
+    store.set('sa', 's', entry(1), 60_000);
+    store.set('sb', 's', entry(2), 60_000);
+    store.get('sa');
+    store.set('sc', 's', entry(3), 60_000);
+    expect(store.get('sb')).toBeUndefined();
+    expect(store.get('sa')).toBeDefined();
     expect(store.size()).toBe(2);
-    expect(store.invalidateSubject('s')).toBe(2); // the evicted key left the subject index too
+    expect(store.invalidateSubject('s')).toBe(2);
+  });
+
+  it('keeps answers compactly and gives them back exactly (UUID request ids, sex flags, lookups)', () => {
+    const store = new MemoryCacheStore();
+    const id = crypto.randomUUID();
+    const verify: CachedEntry = { answer: { found: true, match: false, fields: { fullName: true, dateOfBirth: false, sex: true } }, requestId: id, checkedAt: 1_790_000_000_000, purpose: 'DD-CAPGCN' };
+    const lookup: CachedEntry = { answer: { found: true, citizen: { fullName: 'Lê Thị Hoa', sex: 'female' } }, requestId: 'MYC-1', checkedAt: 1_790_000_001_000, purpose: 'DD-CAPGCN' };
+    store.set('xv', 'x', verify, 60_000);
+    store.set('xl', 'x', lookup, 60_000);
+    expect(store.get('xv')).toEqual(verify);
+    expect(store.get('xl')).toEqual(lookup);
   });
 });
 
