@@ -18,10 +18,12 @@ const client = createClient({
   baseUrl: sandbox.url, credentials: sandbox.credentials,
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
   quota: { lockThreshold: 1e9 },
+  cache: { enabled: false }, // every call must make its request, like the baseline's
 });
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 
-// The SDK gets a quota large enough never to refuse: this measures the pipeline, not the budget.
+// The SDK gets a quota large enough never to refuse and no cache: this measures the pipeline and its
+// request, not the budget or a cache hit.
 // Baseline: the same exchange by hand.
 const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 const basic = Buffer.from(`${sandbox.credentials.clientId}:${sandbox.credentials.clientSecret}`).toString('base64');

@@ -117,7 +117,7 @@ class Client implements DancuClient {
     invalidate: async ({ idNumber }: { idNumber: string }): Promise<number> => {
       const parsed = parseIdNumber(idNumber, vietnamDate(this.#opts.clock()).year);
       if (!parsed.ok) throw new ValidationError('ERR_INPUT_INVALID', 'idNumber', parsed.problem, 'not a valid ID number');
-      return this.#dedup.invalidate(this.#subject(parsed.id.value));
+      return this.#dedup.invalidate(subjectKey(this.#opts.cache.keys, parsed.id.value));
     },
     stats: (): Promise<CacheStats> => this.#dedup.stats(),
   };
@@ -142,8 +142,8 @@ class Client implements DancuClient {
     const v = validateVerifyInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'verify'); //               2 purpose
     //                                                                       3 guards: next release
-    const key = entryKey(this.#opts.cache.keys, v.id.value, ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
-    const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
+    const { key, subject } = entryKey(this.#opts.cache.keys, v.id.value, ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
+    const out = await this.#dedup.run(key, subject, async () => { //     4 dedup
       const meta = this.#meta(ctx);
       const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
       const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, this.#hooks(ctx), ctx.signal); // 5, 7–8
@@ -160,8 +160,8 @@ class Client implements DancuClient {
     const v = validateLookupInput(input, now);
     this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //   2 purpose
     const fields = ctx.fields!;
-    const key = entryKey(this.#opts.cache.keys, v.id.value, ['l', [...fields].sort().join(','), this.#scope(ctx)]);
-    const out = await this.#dedup.run(key, this.#subject(v.id.value), async () => { // 4 dedup
+    const { key, subject } = entryKey(this.#opts.cache.keys, v.id.value, ['l', [...fields].sort().join(','), this.#scope(ctx)]);
+    const out = await this.#dedup.run(key, subject, async () => { //     4 dedup
       const meta = this.#meta(ctx);
       const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, this.#hooks(ctx), ctx.signal);
       return this.#entry(answer, meta.requestId, ctx);
@@ -219,10 +219,6 @@ class Client implements DancuClient {
       subject: maskIdNumber(idNumber),
       checkedAt: toVietnamIso(entry.checkedAt),
     };
-  }
-
-  #subject(idNumber: string): string {
-    return subjectKey(this.#opts.cache.keys, idNumber);
   }
 
   #scope(ctx: NormalisedContext): string {

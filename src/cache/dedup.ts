@@ -145,10 +145,15 @@ export class Dedup {
     return this.#safe(() => this.#plan.store.get(key), undefined);
   }
 
-  /** The cache is an optimisation: a store that fails or is slow is a miss, never an error. */
+  /**
+   * The cache is an optimisation: a store that fails or is slow is a miss, never an error. A
+   * synchronous answer (the memory store) is used as is: no timer on the hot path of a hit.
+   */
   async #safe<T>(fn: () => T | Promise<T>, fallback: T): Promise<T> {
     try {
-      return await withTimeout(Promise.resolve(fn()), this.#plan.storeTimeoutMs, () => new Error('cache store timeout'));
+      const r = fn();
+      if (!(r instanceof Promise)) return r;
+      return await withTimeout(r, this.#plan.storeTimeoutMs, () => new Error('cache store timeout'));
     } catch {
       return fallback;
     }

@@ -22,18 +22,18 @@ function mac(keys: CacheKeys, parts: readonly string[]): Buffer {
 }
 
 /**
- * The subject of a citizen's entries: 72 bits of HMAC(ID number), 12 base64url characters. It
- * groups the entries so they can be invalidated together, and reveals nothing of the ID.
+ * The subject of a citizen's entries (72 bits of HMAC(ID number), 12 base64url characters) groups
+ * them so they can be invalidated together, and reveals nothing of the ID. The key of one cached
+ * answer is the subject followed by 72 bits of HMAC over the operation and the normalised input:
+ * keys of one citizen share their prefix.
  */
 export function subjectKey(keys: CacheKeys, idNumber: string): string {
   return mac(keys, ['s', idNumber]).subarray(0, 9).toString('base64url');
 }
 
-/**
- * The key of one cached answer: the subject (12 characters) followed by 72 bits of HMAC over the
- * operation and the normalised input (12 characters). Keys of one citizen share their prefix.
- */
-export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): string {
+export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): { key: string; subject: string } {
+  const subject = mac(keys, ['s', idNumber]).subarray(0, 9);
   // One buffer, one encoding: a flat string (a concatenation would keep a rope of two).
-  return Buffer.concat([mac(keys, ['s', idNumber]).subarray(0, 9), mac(keys, [idNumber, ...parts]).subarray(0, 9)]).toString('base64url');
+  const key = Buffer.concat([subject, mac(keys, [idNumber, ...parts]).subarray(0, 9)]).toString('base64url');
+  return { key, subject: subject.toString('base64url') };
 }
