@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTimeout } from '../internal/timeout.js';
 import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
@@ -96,8 +97,11 @@ export class Dedup {
 
     const deadline = Date.now() + this.#plan.joinTimeoutMs;
     for (;;) {
-      const token = await this.#safe(() => store.acquire!(key, this.#lockTtl()), undefined);
-      if (token !== undefined) {
+      // The token is ours before we ask: if the answer is lost (timeout), we act as the holder and
+      // release by token afterwards, so an acquire that did succeed never leaves an orphan lock.
+      const token = randomBytes(12).toString('base64url');
+      const taken = await this.#safe<boolean | 'unknown'>(() => store.acquire!(key, this.#lockTtl(), token), 'unknown');
+      if (taken !== false) {
         try {
           // The holder before us may have stored its answer between our read and our lock.
           const late = await this.#get(key);

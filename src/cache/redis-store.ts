@@ -87,10 +87,8 @@ export class RedisCacheStore implements CacheStore {
     return -1;
   }
 
-  async acquire(key: string, ttlMs: number): Promise<string | undefined> {
-    const token = randomBytes(12).toString('base64url');
-    const ok = Number(await this.#scripts.acquire.run([`${this.keyOf(key)}:lock`], [token, String(Math.ceil(ttlMs))]));
-    return ok === 1 ? token : undefined;
+  async acquire(key: string, ttlMs: number, token: string): Promise<boolean> {
+    return Number(await this.#scripts.acquire.run([`${this.keyOf(key)}:lock`], [token, String(Math.ceil(ttlMs))])) === 1;
   }
 
   async release(key: string, token: string): Promise<void> {

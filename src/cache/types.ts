@@ -26,9 +26,10 @@ export interface CacheStore {
   size(): number | Promise<number>;
   /**
    * Cross-process single-flight (shared stores only): take the right to call the upstream for
-   * `key` for at most `ttlMs`. Returns a token to release with, or `undefined` if another holds it.
+   * `key` for at most `ttlMs`, under the caller's `token`. Resolves `true` if taken, `false` if
+   * another holds it.
    */
-  acquire?(key: string, ttlMs: number): Promise<string | undefined>;
+  acquire?(key: string, ttlMs: number, token: string): Promise<boolean>;
   release?(key: string, token: string): Promise<void>;
   /** Whether another process currently holds `key`. */
   held?(key: string): Promise<boolean>;

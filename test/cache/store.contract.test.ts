@@ -106,13 +106,12 @@ describe.skipIf(!hasRedis)('RedisCacheStore specifics', () => {
 
   it('a per-key lock for cross-process single-flight: one holder, released by its token only', async () => {
     const store = new RedisCacheStore({ client: nodeRedis!, prefix: `c-${randomUUID()}`, encryptionKey: key32 });
-    const token = await store.acquire('k', 5_000);
-    expect(token).toBeDefined();
-    expect(await store.acquire('k', 5_000)).toBeUndefined();
+    expect(await store.acquire('k', 5_000, 'mine')).toBe(true);
+    expect(await store.acquire('k', 5_000, 'theirs')).toBe(false);
     expect(await store.held('k')).toBe(true);
-    await store.release('k', 'not-the-token');
+    await store.release('k', 'theirs');
     expect(await store.held('k')).toBe(true);
-    await store.release('k', token!);
+    await store.release('k', 'mine');
     expect(await store.held('k')).toBe(false);
   });
 

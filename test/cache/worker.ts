@@ -36,7 +36,8 @@ async function run(m: CacheRun): Promise<CacheRunResult> {
     system: { id: 'dedup-test', unitCode: 'TEST', version: '1' },
     purposes: SANDBOX_PURPOSES,
     quota: { store: new RedisQuotaStore({ client: redis, prefix: m.prefix }) },
-    cache: { store: new RedisCacheStore({ client: redis, prefix: m.prefix }), secret: m.secret, joinTimeoutMs: 5_000 },
+    // Generous timeouts: the suite runs many processes on two cores; exactness must not depend on speed.
+    cache: { store: new RedisCacheStore({ client: redis, prefix: m.prefix }), secret: m.secret, joinTimeoutMs: 20_000, storeTimeoutMs: 5_000 },
   });
   const out: CacheRunResult = { runId: m.runId, sources: {}, wrong: 0, errors: {} };
   let next = 0;

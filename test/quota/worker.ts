@@ -21,6 +21,8 @@ export interface RunMessage {
   /** Pause between a caller's calls, ms (pacing for the long-running mode). */
   pauseMs?: number;
   retryAttempts: number;
+  /** Quota store timeout, ms: generous for exactness runs, short for the Redis-down run. */
+  storeTimeoutMs: number;
   citizens: Array<{ idNumber: string; fullName: string; dateOfBirth: string }>;
 }
 
@@ -62,7 +64,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     credentials: m.credentials,
     system: { id: 'multi-process-test', unitCode: 'TEST', version: '1' },
     purposes: SANDBOX_PURPOSES,
-    quota: { store: new RedisQuotaStore({ client: redisFor(m.redisUrl), prefix: m.prefix }), perDay: m.perDay, storeTimeoutMs: 500 },
+    quota: { store: new RedisQuotaStore({ client: redisFor(m.redisUrl), prefix: m.prefix }), perDay: m.perDay, storeTimeoutMs: m.storeTimeoutMs },
     retry: { attempts: m.retryAttempts, baseDelayMs: 5, maxDelayMs: 20 },
     cache: { enabled: false }, // these runs measure the quota: every call must try the upstream
   });
