@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { Session, type ClientSession, type SessionOptions } from './session.js';
 import { inspect } from 'node:util';
 import { maskIdNumber, parseIdNumber } from './citizen/id-number.js';
 import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { validateLookupInput, validateVerifyInput } from './citizen/validate.js';
 import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
 import { validateContext, type CallContext, type LookupContext, type NormalisedContext } from './context.js';
-import { ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError } from './errors.js';
+import { AuditError, ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError } from './errors.js';
 import { toVietnamIso } from './internal/time.js';
 import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
 import { HttpClient } from './transport/http.js';
 import type { LookupAnswer, RequestMeta, VerifyAnswer } from './transport/types.js';
 import { Upstream, type AttemptHooks } from './transport/upstream.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
-import { Dedup, type CacheStats, type ResultSource } from './cache/dedup.js';
+import { Dedup, type CacheStats, type DedupOutcome, type ResultSource } from './cache/dedup.js';
+import { AuditTrail, outcomeOf } from './audit/trail.js';
+import type { Operation } from './purpose/registry.js';
 import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
 import { nameKey } from './citizen/name.js';
@@ -74,6 +77,18 @@ export interface DancuClient {
      */
     status(of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus>;
   };
+  /**
+   * Start an operator's session: writes `session.login` (operator, IP, user agent, time); calls made
+   * through the session carry its operator, IP and session id; `end()` writes `session.logout`.
+   *
+   * @example
+   * ```ts
+   * const s = client.session({ operatorId: 'cb.an', ip: req.ip, userAgent: req.headers['user-agent'] })
+   * await s.verifyCitizen(input, { purpose: { code: 'HT-KHAISINH', dossierId } })
+   * await s.end()
+   * ```
+   */
+  session(options: SessionOptions): ClientSession;
   /** The dedup cache. */
   readonly cache: {
     /** Drop every cached answer about a citizen (all operations, names, purposes). Returns how many. */
@@ -83,8 +98,13 @@ export interface DancuClient {
   };
   /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
   readonly fingerprint: string;
-  /** Close pooled connections. In-flight calls finish first; later calls fail with `ERR_CLIENT_CLOSED`. */
+  /** Close pooled connections and the audit trail (flushed, final checkpoint). Later calls fail with `ERR_CLIENT_CLOSED`. */
   close(): Promise<void>;
+}
+
+interface Performed extends DedupOutcome {
+  ctx: NormalisedContext;
+  id: string;
 }
 
 class Client implements DancuClient {
@@ -94,6 +114,7 @@ class Client implements DancuClient {
   readonly #upstream: Upstream;
   readonly #quota: QuotaManager;
   readonly #dedup: Dedup;
+  readonly #audit: AuditTrail;
   #closed = false;
 
   constructor(opts: ResolvedOptions) {
@@ -111,6 +132,12 @@ class Client implements DancuClient {
     this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs, opts.retry);
     this.#quota = new QuotaManager({ ...opts.quota, clock: opts.clock });
     this.#dedup = new Dedup(opts.cache);
+    this.#audit = new AuditTrail(opts.audit, opts.system, opts.fingerprint, opts.clock, {
+      baseUrl: opts.baseUrl.href,
+      profile: opts.profile.name,
+      purposes: opts.purposes.map((p) => ({ code: p.code, legalBasis: p.legalBasis, operations: p.operations, fields: p.fields })),
+      quota: { perDay: opts.quota.plan.perDay, lockThreshold: opts.quota.plan.lockThreshold },
+    });
   }
 
   readonly cache = {
@@ -136,44 +163,139 @@ class Client implements DancuClient {
   }
 
   async verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult> {
-    this.#assertOpen();
-    const now = this.#opts.clock();
-    const ctx = validateContext(context, false); //                        1 validate
-    const v = validateVerifyInput(input, now);
-    this.#purposes.authorize(ctx.purpose.code, 'verify'); //               2 purpose
-    //                                                                       3 guards: next release
-    const { key, subject } = entryKey(this.#opts.cache.keys, v.id.value, ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? '', this.#scope(ctx)]);
-    const out = await this.#dedup.run(key, subject, async () => { //     4 dedup
-      const meta = this.#meta(ctx);
-      const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
-      const answer = await this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, this.#hooks(ctx), ctx.signal); // 5, 7–8
-      return this.#entry(answer, meta.requestId, ctx);
+    const out = await this.#perform('verify', context, input, (now) => {
+      const ctx = validateContext(context, false); //                                   1 validate
+      const v = validateVerifyInput(input, now);
+      this.#purposes.authorize(ctx.purpose.code, 'verify'); //                          2 purpose
+      return {
+        ctx,
+        id: v.id.value,
+        fields: v.sex ? ['fullName', 'dateOfBirth', 'sex'] : ['fullName', 'dateOfBirth'],
+        keyParts: ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? ''],
+        send: (meta, hooks) => {
+          const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
+          return this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, hooks, ctx.signal);
+        },
+      };
     });
-    const a = out.entry.answer as VerifyAnswer; //                          9 result
-    return { found: a.found, match: a.match, fields: { ...a.fields }, ...this.#resultBase(out.entry, out.source, ctx, v.id.value) };
+    const a = out.entry.answer as VerifyAnswer; //                                        9 result
+    return { found: a.found, match: a.match, fields: { ...a.fields }, ...this.#resultBase(out) };
   }
 
   async lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult> {
-    this.#assertOpen();
-    const now = this.#opts.clock();
-    const ctx = validateContext(context, true); //                         1 validate
-    const v = validateLookupInput(input, now);
-    this.#purposes.authorize(ctx.purpose.code, 'lookup', ctx.fields); //   2 purpose
-    const fields = ctx.fields!;
-    const { key, subject } = entryKey(this.#opts.cache.keys, v.id.value, ['l', [...fields].sort().join(','), this.#scope(ctx)]);
-    const out = await this.#dedup.run(key, subject, async () => { //     4 dedup
-      const meta = this.#meta(ctx);
-      const answer = await this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, this.#hooks(ctx), ctx.signal);
-      return this.#entry(answer, meta.requestId, ctx);
+    const out = await this.#perform('lookup', context, input, (now) => {
+      const ctx = validateContext(context, true); //                                    1 validate
+      const v = validateLookupInput(input, now);
+      const fields = ctx.fields!;
+      this.#purposes.authorize(ctx.purpose.code, 'lookup', fields); //                  2 purpose
+      return {
+        ctx,
+        id: v.id.value,
+        fields,
+        keyParts: ['l', [...fields].sort().join(',')],
+        send: (meta, hooks) => this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, hooks, ctx.signal),
+      };
     });
     const a = out.entry.answer as LookupAnswer;
-    return { found: a.found, citizen: a.citizen && { ...a.citizen }, ...this.#resultBase(out.entry, out.source, ctx, v.id.value) };
+    return { found: a.found, citizen: a.citizen && { ...a.citizen }, ...this.#resultBase(out) };
+  }
+
+  /** Start a session: writes `session.login`; calls through it carry its operator, IP and session id. */
+  session(options: SessionOptions): ClientSession {
+    this.#assertOpen();
+    const operator = validateContext({ purpose: { code: '-' }, operator: { id: options.operatorId, ip: options.ip, sessionId: options.sessionId ?? randomUUID() } }, false).operator;
+    const full = { ...operator, sessionId: operator.sessionId!, ...(options.userAgent ? { userAgent: String(options.userAgent).slice(0, 256) } : {}) };
+    return new Session(this, full, (type) => this.#audit.ready().then(() => this.#audit.write([{ type, operator: full }])).then(() => undefined));
+  }
+
+  /**
+   * The pipeline around one call: the trail is open (6), the call is admitted (1–2) or its denial
+   * audited, dedup (4) joins or serves from cache, and a call that must go upstream writes its
+   * durable intent (6), spends quota per attempt (5, in the hooks), is sent (7–8), and writes its
+   * outcome linked to the intent. Every caller gets its own event.
+   */
+  async #perform(
+    operation: Operation,
+    context: unknown,
+    input: unknown,
+    admit: (now: number) => {
+      ctx: NormalisedContext;
+      id: string;
+      fields: string[];
+      keyParts: string[];
+      send: (meta: RequestMeta, hooks: AttemptHooks) => Promise<VerifyAnswer | LookupAnswer>;
+    },
+  ): Promise<Performed> {
+    this.#assertOpen();
+    await this.#audit.ready();
+    let admitted: ReturnType<typeof admit>;
+    try {
+      admitted = admit(this.#opts.clock());
+    } catch (err) {
+      await this.#audit.write([{ type: 'lookup.denied', operation, ...this.#describe(context, input), ...outcomeOf(undefined, err) }]);
+      throw err;
+    }
+    const { ctx, id, fields, keyParts, send } = admitted;
+    const def = this.#purposes.get(ctx.purpose.code)!;
+    const base = {
+      operation,
+      operator: ctx.operator,
+      purpose: { code: ctx.purpose.code, legalBasis: def.legalBasis, ...(ctx.purpose.dossierId ? { dossierId: ctx.purpose.dossierId } : {}) },
+      subject: this.#audit.subject(id),
+      fields,
+    };
+    const { key, subject } = entryKey(this.#opts.cache.keys, id, [...keyParts, this.#scope(ctx)]);
+    let led = false;
+    let out: DedupOutcome;
+    try {
+      out = await this.#dedup.run(key, subject, async () => { //                      4 dedup
+        led = true;
+        const meta = this.#meta(ctx);
+        const [intentId] = await this.#audit.write([{ ...base, type: 'lookup.intent', requestId: meta.requestId }]); // 6
+        const t0 = this.#opts.clock();
+        const done = (extra: object) => ({ ...base, type: 'lookup.outcome' as const, intentId, requestId: meta.requestId, latencyMs: this.#opts.clock() - t0, ...extra });
+        let answer: VerifyAnswer | LookupAnswer;
+        try {
+          answer = await send(meta, this.#hooks(ctx)); //                               5, 7–8
+        } catch (err) {
+          await this.#audit.write([done(outcomeOf(undefined, err))]).catch(() => undefined); // closed as unknown at restart if lost
+          throw err;
+        }
+        await this.#audit.write([done(outcomeOf(answer))]);
+        return this.#entry(answer, meta.requestId, ctx);
+      });
+    } catch (err) {
+      if (!led && !(err instanceof AuditError)) {
+        await this.#audit.write([{ ...base, type: 'cache.hit', source: 'joined', ...outcomeOf(undefined, err) }]);
+      }
+      throw err;
+    }
+    if (!led) {
+      const answer = out.entry.answer;
+      await this.#audit.write([{ ...base, type: 'cache.hit', source: out.source, requestId: out.entry.requestId, ...outcomeOf('citizen' in answer ? { found: answer.found } : answer) }]);
+    }
+    return { ...out, ctx, id };
+  }
+
+  /** What can be said of a refused call without trusting its shape: strings only, the ID as HMAC + mask. */
+  #describe(context: unknown, input: unknown): Record<string, unknown> {
+    const c = (typeof context === 'object' && context !== null ? context : {}) as Record<string, Record<string, unknown> | undefined>;
+    const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 128) : undefined);
+    const out: Record<string, unknown> = {};
+    const op = { id: str(c['operator']?.['id']), ip: str(c['operator']?.['ip']), sessionId: str(c['operator']?.['sessionId']) };
+    const pu = { code: str(c['purpose']?.['code']), dossierId: str(c['purpose']?.['dossierId']) };
+    if (Object.values(op).some(Boolean)) out['operator'] = Object.fromEntries(Object.entries(op).filter(([, v]) => v));
+    if (Object.values(pu).some(Boolean)) out['purpose'] = Object.fromEntries(Object.entries(pu).filter(([, v]) => v));
+    const idNumber = (input as { idNumber?: unknown } | null)?.idNumber;
+    if (typeof idNumber === 'string' && /^\s*(\d\s*){9}$|^\s*(\d\s*){12}$/.test(idNumber)) out['subject'] = this.#audit.subject(idNumber);
+    return out;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#http.close();
+    await this.#audit.close();
   }
 
   /** Step 5 around every attempt: spend quota before it, open the shared stop after a lock or a 429. */
@@ -182,7 +304,12 @@ class Client implements DancuClient {
     return {
       beforeAttempt: () => this.#quota.reserve(who, ctx.priority, ctx.signal),
       afterFailure: async (err) => {
-        if (err instanceof UpstreamLockedError) await this.#quota.stop({ reason: 'locked', until: 'next-vietnam-day' });
+        if (err instanceof UpstreamLockedError) {
+          await this.#quota.stop({ reason: 'locked', until: 'next-vietnam-day' });
+          await this.#audit
+            .write([{ type: 'upstream.locked', operator: ctx.operator, purpose: { code: ctx.purpose.code }, ...(err.requestId ? { requestId: err.requestId } : {}), detail: { lockedUntil: err.lockedUntil, status: err.status } }])
+            .catch(() => undefined);
+        }
         else if (err instanceof RateLimitedError) await this.#quota.stop({ reason: 'rate-limited', until: { forMs: err.retryAfterMs } });
       },
     };
@@ -211,13 +338,13 @@ class Client implements DancuClient {
   }
 
   /** A result always names the caller's own purpose, whoever's call produced the answer. */
-  #resultBase(entry: CachedEntry, source: ResultSource, ctx: NormalisedContext, idNumber: string): ResultBase {
+  #resultBase(out: Performed): ResultBase {
     return {
-      requestId: entry.requestId,
-      source,
-      purpose: ctx.purpose.code,
-      subject: maskIdNumber(idNumber),
-      checkedAt: toVietnamIso(entry.checkedAt),
+      requestId: out.entry.requestId,
+      source: out.source,
+      purpose: out.ctx.purpose.code,
+      subject: maskIdNumber(out.id),
+      checkedAt: toVietnamIso(out.entry.checkedAt),
     };
   }
 

@@ -12,6 +12,12 @@ import type { CachePlan } from './cache/dedup.js';
 import { deriveCacheKeys } from './cache/keys.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/types.js';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { deriveAuditKeys } from './audit/keys.js';
+import { hostname } from 'node:os';
+import { JsonlAuditSink } from './audit/jsonl-sink.js';
+import type { AuditSink } from './audit/sink.js';
+import type { AuditPlan } from './audit/trail.js';
 import { referenceProfile } from './transport/reference-profile.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './transport/retry.js';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
@@ -115,13 +121,34 @@ export interface CacheOptions {
   storeTimeoutMs?: number;
 }
 
-/** Audit options (preview; enforced by a later release). */
+/**
+ * The audit trail. On by default: a JSONL trail in `./dancu-audit/<instance>/`, fsynced before each
+ * request leaves, hash-chained; calls fail closed when it cannot be written.
+ */
 export interface AuditOptions {
-  /** Where events go. Default: a JSONL file. */
-  sink?: object;
-  /** Directory of the default JSONL sink. */
+  /** Where events go. Default: a `JsonlAuditSink` in `directory`. */
+  sink?: AuditSink;
+  /** Directory of the default JSONL sink. Default `./dancu-audit` (relative to the working directory). */
   directory?: string;
-  /** Development only: keep calling when the sink is down. Default `false`. */
+  /**
+   * This process's name in the trail (its chain lives in `<directory>/<instance>/`); one live writer
+   * per name. Default: `<host>-<pid>-<random>` (one chain per client). Set a stable name per process
+   * for one chain per process across restarts.
+   */
+  instance?: string;
+  /**
+   * Secret (≥ 32 bytes) for the subject HMAC and the checkpoint signatures. Keep it: auditors need
+   * it to find a citizen's lookups and to verify checkpoints. Default: random per client (no
+   * checkpoints, subjects not comparable across restarts).
+   */
+  secret?: string | Buffer;
+  /** Id of `secret`, recorded in checkpoints. Default `k1`. */
+  keyId?: string;
+  /** Record the raw ID number beside its HMAC. Default `false`: explicit opt-in only. */
+  rawSubject?: boolean;
+  /** Checkpoint every this many events (and at close). Default `1000`. */
+  checkpointEvery?: number;
+  /** DEVELOPMENT ONLY: keep calling when the sink fails. Default `false`; `dancu doctor` flags it. */
   failOpen?: boolean;
 }
 
@@ -170,7 +197,7 @@ export interface DancuClientOptions {
   retry?: RetryOptions;
   /** Dedup (single-flight and result cache). Default: on, in memory, match 24 h, mismatch/not found 5 min, lookup off. */
   cache?: CacheOptions;
-  /** Audit trail (preview). */
+  /** Audit trail. Default: JSONL in `./dancu-audit`, fail closed. */
   audit?: AuditOptions;
   /** Guards (preview). */
   guards?: GuardOptions;
@@ -201,7 +228,7 @@ export interface ResolvedOptions {
   };
   retry: RetryPolicy;
   cache: CachePlan;
-  audit: AuditOptions | undefined;
+  audit: AuditPlan;
   guards: GuardOptions | undefined;
   /** sha256 over version, profile, system, purposes, quota, cache, audit, guards (no secrets). */
   fingerprint: string;
@@ -222,7 +249,10 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const pem = z.union([z.string(), z.instanceof(Buffer)]);
 const positiveInt = z.number().int().positive();
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
-const storeObject = z.custom<object>((v) => typeof v === 'object' && v !== null, { message: 'expected an object' });
+const auditSinkSchema = z.custom<AuditSink>(
+  (v) => typeof v === 'object' && v !== null && ['write', 'flush', 'close'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  { message: 'expected an AuditSink { write, flush, close } (JsonlAuditSink, PostgresAuditSink, FanOutAuditSink, …)' },
+);
 const ttl = z.number().int().min(0).max(30 * 24 * 3_600_000);
 const cacheStoreSchema = z.custom<CacheStore>(
   (v) => typeof v === 'object' && v !== null &&
@@ -322,7 +352,19 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   audit: z
-    .strictObject({ sink: storeObject.optional(), directory: text(4096).optional(), failOpen: z.boolean().optional() })
+    .strictObject({
+      sink: auditSinkSchema.optional(),
+      directory: text(4096).optional(),
+      instance: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+      secret: z.union([z.string(), z.instanceof(Buffer)]).refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
+      keyId: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).optional(),
+      rawSubject: z.boolean().optional(),
+      checkpointEvery: positiveInt.max(1_000_000).optional(),
+      failOpen: z.boolean().optional(),
+    })
+    .refine((a) => a.sink === undefined || (a.directory === undefined && a.checkpointEvery === undefined), {
+      message: 'directory and checkpointEvery configure the default JSONL sink; give them to your sink instead',
+    })
     .optional(),
   guards: z
     .strictObject({
@@ -350,7 +392,9 @@ const FIXES: Array<[RegExp, string]> = [
   [/^retry/, 'pass { attempts (1–5), baseDelayMs, maxDelayMs }'],
   [/^cache\.secret/, 'pass a random secret of at least 32 bytes from your secret store, the same in every process'],
   [/^cache/, 'see docs/caching.md for the shape of the cache options'],
-  [/^(audit|guards)/, 'see the TSDoc of the option for its shape'],
+  [/^audit\.secret/, 'pass a random secret of at least 32 bytes from your secret store; keep it for the auditors'],
+  [/^audit/, 'see docs/audit.md for the shape of the audit options'],
+  [/^guards/, 'see the TSDoc of the option for its shape'],
 ];
 
 function fixFor(path: string): string {
@@ -424,6 +468,24 @@ function resolveQuota(q: QuotaOptions | undefined, clock: Clock): ResolvedOption
   };
 }
 
+function resolveAudit(a: AuditOptions | undefined, clock: Clock | undefined): AuditPlan {
+  // Default: one chain per client (host, pid, random), so any number of clients can share a directory;
+  // whichever starts next seals the chain of one that crashed.
+  const instance = a?.instance ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'dancu'}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const keyId = a?.keyId ?? 'k1';
+  const keys = deriveAuditKeys(a?.secret, keyId);
+  const sink =
+    a?.sink ??
+    new JsonlAuditSink({
+      directory: a?.directory ?? 'dancu-audit',
+      instance,
+      checkpointKey: keys.checkpoint ? { key: keys.checkpoint, kid: keyId } : undefined,
+      checkpointEvery: a?.checkpointEvery ?? 1000,
+      ...(clock ? { clock } : {}),
+    });
+  return { sink, instance, subjectKey: keys.subject, rawSubject: a?.rawSubject ?? false, failOpen: a?.failOpen ?? false };
+}
+
 function resolveCache(c: CacheOptions | undefined, clock: Clock | undefined): CachePlan {
   const ttl = c?.ttlMs ?? {};
   const store = c?.store ?? new MemoryCacheStore({ maxEntries: c?.maxEntries ?? 10_000, ...(clock ? { clock } : {}) });
@@ -464,6 +526,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const profile = o.profile ?? referenceProfile;
   const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock));
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
+  const audit = resolveAudit(o.audit as AuditOptions | undefined, o.clock as Clock | undefined);
   const cache = resolveCache(o.cache as CacheOptions | undefined, o.clock as Clock | undefined);
   const fingerprint = sha256Hex(
     canonicalJson({
@@ -475,7 +538,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       quota,
       retry,
       cache: { ...cache, keys: cache.keys.keyId },
-      audit: o.audit,
+      audit: { sink: audit.sink, rawSubject: audit.rawSubject, failOpen: audit.failOpen }, // not the instance: it names a process
       guards: o.guards,
     }),
   );
@@ -496,7 +559,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     quota,
     retry,
     cache,
-    audit: o.audit as AuditOptions | undefined,
+    audit,
     guards: o.guards as GuardOptions | undefined,
     fingerprint,
   };

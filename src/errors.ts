@@ -23,7 +23,9 @@ export type DancuErrorCode =
   | 'ERR_PURPOSE_FIELD'
   | 'ERR_QUOTA_EXCEEDED'
   | 'ERR_QUOTA_UNAVAILABLE'
+  | 'ERR_AUDIT_UNAVAILABLE'
   | 'ERR_CLIENT_CLOSED'
+  | 'ERR_SESSION_ENDED'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
   | 'ERR_UNAUTHORIZED'
@@ -182,6 +184,20 @@ export class QuotaError extends DancuError {
     );
     this.budget = budget;
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Step 6: the audit sink could not make the event durable. The call is refused and nothing is
+ * sent (fail closed); calls resume when the sink recovers. `cause` has the sink's error.
+ */
+export class AuditError extends DancuError {
+  static override readonly kind: string = 'AuditError';
+  constructor(cause: unknown) {
+    super('ERR_AUDIT_UNAVAILABLE',
+      'The audit trail could not record this call, so it was refused and nothing was sent (fail closed). ' +
+        'Check the audit sink (disk space, permissions, database); calls resume when it recovers.',
+      { cause });
   }
 }
 

@@ -21,6 +21,7 @@ export {
   ValidationError,
   PurposeError,
   QuotaError,
+  AuditError,
   ClientClosedError,
   TransportError,
   UpstreamError,
@@ -66,4 +67,15 @@ export type { MemoryCacheStoreOptions } from './cache/memory-store.js';
 export { RedisCacheStore } from './cache/redis-store.js';
 export type { RedisCacheStoreOptions } from './cache/redis-store.js';
 export type { CacheStore, CachedEntry } from './cache/types.js';
+export { JsonlAuditSink } from './audit/jsonl-sink.js';
+export type { JsonlAuditSinkOptions } from './audit/jsonl-sink.js';
+export { MemoryAuditSink, FanOutAuditSink, PinoAuditSink } from './audit/sink.js';
+export type { AuditSink, AuditRecovery, InfoLogger } from './audit/sink.js';
+export { AuditEventSchema, AuditEventBodySchema, AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/schema.js';
+export type { AuditEvent, AuditEventBody, AuditEventType } from './audit/schema.js';
+export { Chain, GENESIS, hashOf } from './audit/chain.js';
+export type { Checkpoint } from './audit/chain.js';
+export { verifyDirectory, verifyLines } from './audit/verify.js';
+export type { ChainReport, VerifyProblem, VerifyProblemReason } from './audit/verify.js';
+export type { ClientSession, SessionOptions, SessionCallContext, SessionLookupContext } from './session.js';
 export { VERSION } from './version.js';

@@ -1,4 +1,4 @@
-import { createClient, type DancuClient, type DancuClientOptions } from '../src/index.js';
+import { createClient, MemoryAuditSink, type DancuClient, type DancuClientOptions } from '../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox, type SandboxOptions } from '../src/testing/index.js';
 
 export const ctx = {
@@ -23,6 +23,7 @@ export function clientFor(sandbox: Sandbox, extra: Partial<DancuClientOptions> =
     system: { id: 'test-system', unitCode: 'TEST-UNIT', version: '0.0.0' },
     purposes: SANDBOX_PURPOSES,
     cache: { enabled: false },
+    audit: { sink: new MemoryAuditSink() }, // audit tests use the JSONL sink in a temp directory
     ...extra,
   });
 }

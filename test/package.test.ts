@@ -88,8 +88,9 @@ describe('the packed package in a consumer project', () => {
     const common = ['--strict', '--noEmit', '--skipLibCheck', 'false', '--types', 'node', '--target', 'es2022'];
     await run('node', [tsc, ...common, '--module', 'nodenext', '--moduleResolution', 'nodenext', 'use.mts', 'use.cts'], { cwd: dir });
     // Older setups: CommonJS with node10 resolution reach `dancu/testing` through typesVersions.
+    // (esModuleInterop: zod's own declarations, behind the exported audit event schema, need it.)
     await writeFile(join(dir, 'legacy.ts'), use);
-    await run('node', [tsc, ...common, '--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0', 'legacy.ts'], { cwd: dir });
+    await run('node', [tsc, ...common, '--module', 'commonjs', '--moduleResolution', 'node10', '--esModuleInterop', '--ignoreDeprecations', '5.0', 'legacy.ts'], { cwd: dir });
   });
 });
 

@@ -34,10 +34,16 @@ export function runAll<M extends object, R extends { runId: string }>(
   return { results, stop: () => workers.forEach((w) => w.send({ type: 'stop' })) };
 }
 
+/** Ask every worker to exit; kill (by its PID, which we started) any that has not within 5 s. */
 export async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  for (const w of workers) {
-    if (w.exitCode !== null) continue;
-    w.send({ type: 'exit' });
-    await new Promise((r) => w.once('exit', r));
-  }
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.exitCode !== null || w.signalCode !== null) return;
+      const exited = new Promise((r) => w.once('exit', r));
+      if (w.connected) w.send({ type: 'exit' });
+      const timer = setTimeout(() => w.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
 }

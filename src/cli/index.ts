@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { deriveAuditKeys } from '../audit/keys.js';
+import { verifyDirectory } from '../audit/verify.js';
 import { VERSION } from '../version.js';
 import { runDemo } from './demo.js';
 import { createSandbox } from '../testing/index.js';
@@ -9,8 +12,9 @@ const HELP = `dancu ${VERSION} — compliant client for the CSDLQG dân cư veri
 Usage: dancu <command> [options]
 
 Commands:
-  demo       Run the demo against an embedded sandbox (exit 0 only if every check holds)
-  sandbox    Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
+  demo           Run the demo against an embedded sandbox (exit 0 only if every check holds)
+  sandbox        Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
+  audit verify   Verify an audit trail directory (hash chain, sequence, signed checkpoints)
 
 Run "dancu <command> --help" for the options of a command.`;
 
@@ -43,6 +47,46 @@ function int(value: string | undefined, name: string, fallback: number | undefin
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new Error(`--${name} takes a whole number, got "${value}"`);
   return Number(value);
+}
+
+const AUDIT_VERIFY_HELP = `Usage: dancu audit verify <directory> [options]
+
+Checks every chain in the directory (or the one chain, given an instance directory): each event
+parses, has the next seq, links to the previous hash and hashes to its own; every signed checkpoint
+matches its event and none is beyond the end. Reports the first bad seq of each chain and why
+(unparseable, altered, missing, reordered, inserted, truncated, bad_checkpoint). Exit 1 if any
+chain is bad. A torn last line (a write cut by a crash, never acknowledged) is a warning.
+
+Options:
+  --secret <s>        audit.secret of the writer, to check checkpoint signatures
+  --secret-file <f>   read the secret from a file instead
+  --key-id <id>       audit.keyId (default k1)
+  --json              print the reports as JSON
+  --help              show this help`;
+
+async function auditVerify(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true,
+    options: { secret: { type: 'string' }, 'secret-file': { type: 'string' }, 'key-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(AUDIT_VERIFY_HELP);
+    return values.help ? 0 : 2;
+  }
+  const secret = values['secret-file'] ? (await readFile(values['secret-file'], 'utf8')).trim() : values.secret;
+  const key = secret === undefined ? undefined : deriveAuditKeys(secret, values['key-id'] ?? 'k1').checkpoint;
+  const reports = await verifyDirectory(positionals[0]!, key);
+  const ok = reports.length > 0 && reports.every((r) => r.ok);
+  if (values.json) console.log(JSON.stringify({ ok, chains: reports }, null, 2));
+  else {
+    if (reports.length === 0) console.log(`no audit chain found in ${positionals[0]}`);
+    for (const r of reports) {
+      console.log(`${r.ok ? 'OK ' : 'BAD'} ${r.instance}: ${r.events} events, last seq ${r.lastSeq}, ${r.checkpoints} checkpoints`);
+      if (r.problem) console.log(`    first bad seq ${r.problem.seq}: ${r.problem.reason} — ${r.problem.message}${r.problem.file ? ` (${r.problem.file}:${r.problem.line})` : ''}`);
+      for (const w of r.warnings) console.log(`    warning: ${w}`);
+    }
+  }
+  return ok ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -92,6 +136,12 @@ async function main(argv: string[]): Promise<number> {
     await sandbox.close();
     console.log(`\nstopped; upstream saw: ${JSON.stringify(sandbox.stats())}`);
     return 0;
+  }
+  if (command === 'audit') {
+    const [sub, ...more] = rest;
+    if (sub === 'verify') return auditVerify(more);
+    console.log(AUDIT_VERIFY_HELP);
+    return sub === '--help' ? 0 : 2;
   }
   console.error(`Unknown command "${command}".\n\n${HELP}`);
   return 2;

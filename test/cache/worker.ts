@@ -3,7 +3,7 @@
  * the shared RedisCacheStore (and RedisQuotaStore), replaying the calls it is given.
  */
 import { Redis } from 'ioredis';
-import { createClient, isDancuError, RedisCacheStore, RedisQuotaStore } from '../../src/index.js';
+import { createClient, isDancuError, MemoryAuditSink, RedisCacheStore, RedisQuotaStore } from '../../src/index.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
 
 export interface CacheRun {
@@ -36,6 +36,7 @@ async function run(m: CacheRun): Promise<CacheRunResult> {
     system: { id: 'dedup-test', unitCode: 'TEST', version: '1' },
     purposes: SANDBOX_PURPOSES,
     quota: { store: new RedisQuotaStore({ client: redis, prefix: m.prefix }) },
+    audit: { sink: new MemoryAuditSink() }, // the audit trail has its own multi-process tests
     // Generous timeouts: the suite runs many processes on two cores; exactness must not depend on speed.
     cache: { store: new RedisCacheStore({ client: redis, prefix: m.prefix }), secret: m.secret, joinTimeoutMs: 20_000, storeTimeoutMs: 5_000 },
   });
@@ -69,4 +70,6 @@ process.on('message', (m: CacheRun | { type: 'exit' }) => {
     process.disconnect();
   } else void run(m).then((r) => process.send!(r));
 });
+// Never outlive the test that started us (a failed test may not say goodbye).
+process.on('disconnect', () => process.exit(0));
 process.send!({ type: 'ready' });

@@ -3,7 +3,7 @@
  * client with a RedisQuotaStore, N concurrent callers, driven by the parent over IPC.
  */
 import { Redis } from 'ioredis';
-import { createClient, isDancuError, RedisQuotaStore, type DancuClient } from '../../src/index.js';
+import { createClient, isDancuError, MemoryAuditSink, RedisQuotaStore, type DancuClient } from '../../src/index.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
 
 export interface RunMessage {
@@ -67,6 +67,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     quota: { store: new RedisQuotaStore({ client: redisFor(m.redisUrl), prefix: m.prefix }), perDay: m.perDay, storeTimeoutMs: m.storeTimeoutMs },
     retry: { attempts: m.retryAttempts, baseDelayMs: 5, maxDelayMs: 20 },
     cache: { enabled: false }, // these runs measure the quota: every call must try the upstream
+    audit: { sink: new MemoryAuditSink() }, // the audit trail has its own multi-process tests
   });
   const result: RunResult = { type: 'result', runId: m.runId, pid: process.pid, counts: {}, unavailableMaxMs: 0, successAt: [] };
   const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: `op-${process.pid}`, ip: '10.1.1.1' } };
@@ -100,4 +101,6 @@ process.on('message', (m: RunMessage | { type: 'stop' } | { type: 'exit' }) => {
     process.disconnect();
   } else void run(m).then((r) => process.send!(r));
 });
+// Never outlive the test that started us (a failed test may not say goodbye).
+process.on('disconnect', () => process.exit(0));
 process.send!({ type: 'ready' });

@@ -1,0 +1,95 @@
+import { createHmac } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../internal/canonical.js';
+import type { AuditEvent, AuditEventBody } from './schema.js';
+
+/** `prevHash` of the first event of a chain. */
+export const GENESIS = '0'.repeat(64);
+
+/**
+ * One line of a trail: the canonical JSON of the event without `hash`, with `"hash"` appended last.
+ * A verifier can then check a line by hashing its own text (no re-serialisation), and a line that a
+ * tool re-serialised still verifies through `hashOf`.
+ */
+export function serializeEvent(event: AuditEvent): string {
+  const { hash, ...rest } = event;
+  return `${canonicalJson(rest).slice(0, -1)},"hash":"${hash}"}`;
+}
+
+/** The hash a line claims, when its text hashes to it as written (the fast path of verification). */
+export function lineHashMatches(text: string): boolean | undefined {
+  const m = /,"hash":"([0-9a-f]{64})"\}$/.exec(text);
+  if (!m) return undefined;
+  return sha256Hex(`${text.slice(0, m.index)}}`) === m[1];
+}
+
+/** sha256 over the canonical JSON of the event without its own `hash` (so `prevHash` and `seq` are covered). */
+export function hashOf(event: Omit<AuditEvent, 'hash'> & { hash?: string }): string {
+  const { hash: _drop, ...rest } = event;
+  void _drop;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/**
+ * The hash chain of one writer: assigns `seq`, `prevHash`, `hash`. Links are provisional until
+ * `commit` (after the sink made them durable); `rollback` forgets links that failed to persist, so
+ * the chain never has a hole.
+ */
+export class Chain {
+  #seq: number;
+  #hash: string;
+  #pending: { seq: number; hash: string } | undefined;
+
+  constructor(last?: { seq: number; hash: string }) {
+    this.#seq = last?.seq ?? 0;
+    this.#hash = last?.hash ?? GENESIS;
+  }
+
+  get last(): { seq: number; hash: string } {
+    return { seq: this.#seq, hash: this.#hash };
+  }
+
+  /** Link a batch after the committed head (or after the previous provisional batch). */
+  link(bodies: readonly AuditEventBody[]): AuditEvent[] {
+    let seq = this.#pending?.seq ?? this.#seq;
+    let prevHash = this.#pending?.hash ?? this.#hash;
+    const out: AuditEvent[] = [];
+    for (const body of bodies) {
+      seq += 1;
+      const unhashed = { ...body, seq, prevHash };
+      const hash = hashOf(unhashed);
+      out.push({ ...unhashed, hash });
+      prevHash = hash;
+    }
+    this.#pending = { seq, hash: prevHash };
+    return out;
+  }
+
+  commit(): void {
+    if (this.#pending) ({ seq: this.#seq, hash: this.#hash } = this.#pending);
+    this.#pending = undefined;
+  }
+
+  rollback(): void {
+    this.#pending = undefined;
+  }
+}
+
+/** A signed statement "the chain of `instance` had reached `seq` with `hash`" (HMAC-SHA256). */
+export interface Checkpoint {
+  instance: string;
+  seq: number;
+  hash: string;
+  ts: string;
+  /** Key id of the signing key. */
+  kid: string;
+  sig: string;
+}
+
+export function signCheckpoint(key: Buffer, kid: string, c: Omit<Checkpoint, 'sig' | 'kid'>): Checkpoint {
+  return { ...c, kid, sig: createHmac('sha256', key).update(`${c.instance}|${c.seq}|${c.hash}|${c.ts}`).digest('hex') };
+}
+
+export function checkpointValid(key: Buffer, c: Checkpoint): boolean {
+  const expected = createHmac('sha256', key).update(`${c.instance}|${c.seq}|${c.hash}|${c.ts}`).digest('hex');
+  return expected === c.sig;
+}

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
+import { Chain, serializeEvent, signCheckpoint } from './chain.js';
+import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
+import type { AuditRecovery, AuditSink } from './sink.js';
+
+/** Options of {@link JsonlAuditSink}. */
+export interface JsonlAuditSinkOptions {
+  /** Directory of the trail. Each writer keeps its chain in `<directory>/<instance>/`. */
+  directory: string;
+  /** This writer's name; one live writer per instance (a lock file enforces it). */
+  instance: string;
+  /** HMAC key (≥ 32 bytes) that signs checkpoints, and its id. Without it, checkpoints are not written. */
+  checkpointKey?: { key: Buffer; kid: string } | undefined;
+  /** Write a checkpoint every this many events (and at close). Default `1000`. */
+  checkpointEvery?: number;
+  clock?: Clock;
+}
+
+interface Waiter {
+  bodies: readonly AuditEventBody[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The embedded default: one JSON event per line, one file per Vietnam day, append-only.
+ *
+ * - **Group commit**: writes that arrive while a batch is being made durable form the next batch;
+ *   one `write` + `fdatasync` per batch; a write is acknowledged only after its fsync.
+ * - **No held descriptor**: each batch opens, writes, syncs and closes the file, so a directory made
+ *   read-only, a full disk or a file moved away fails the next batch (and the calls waiting on it)
+ *   instead of writing into a stale descriptor.
+ * - **Crash-safe**: a batch cut by a crash leaves at most a torn last line, never acknowledged; the
+ *   next start (`open`) cuts it off and reports it. A failed batch is cut off too, and its chain
+ *   links are rolled back, so the chain never has a hole.
+ */
+export class JsonlAuditSink implements AuditSink {
+  readonly durable = true;
+  readonly #dir: string;
+  readonly #opts: JsonlAuditSinkOptions;
+  readonly #clock: Clock;
+  #chain = new Chain();
+  #queue: Waiter[] = [];
+  #flushing: Promise<void> | undefined;
+  #opened: Promise<AuditRecovery> | undefined;
+  /** Size of the current day file after the last acknowledged batch (to cut off a failed one). */
+  #good: { file: string; size: number } | undefined;
+  #sinceCheckpoint = 0;
+  readonly #token = randomUUID();
+
+  constructor(options: JsonlAuditSinkOptions) {
+    this.#opts = options;
+    this.#dir = join(options.directory, options.instance);
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Files of the chain, oldest first. */
+  static async dayFiles(instanceDir: string): Promise<string[]> {
+    const names = await readdir(instanceDir).catch(() => [] as string[]);
+    return names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().map((n) => join(instanceDir, n));
+  }
+
+  open(): Promise<AuditRecovery> {
+    return (this.#opened ??= this.#open().catch((err: unknown) => {
+      this.#opened = undefined; // try again on the next write
+      throw err;
+    }));
+  }
+
+  async #open(): Promise<AuditRecovery> {
+    await mkdir(this.#dir, { recursive: true });
+    await this.#lock();
+    const tail = await JsonlAuditSink.#readTail(this.#dir);
+    let tornBytes = tail.tornBytes;
+    const recent = tail.recent;
+    const head = recent.at(-1);
+    this.#chain = new Chain(head ? { seq: head.seq, hash: head.hash } : undefined);
+    const danglingIntents = dangling(recent);
+    // Chains of writers that died (their lock is still there, their process is gone): seal them too.
+    for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
+      if (name === this.#opts.instance) continue;
+      const other = await JsonlAuditSink.#recoverDead(join(this.#opts.directory, name), this.#token);
+      if (other) {
+        tornBytes += other.tornBytes;
+        danglingIntents.push(...other.danglingIntents);
+      }
+    }
+    return { tornBytes, danglingIntents };
+  }
+
+  /** Cut a torn tail and read the last two day files of a chain. */
+  static async #readTail(dir: string): Promise<{ tornBytes: number; recent: AuditEvent[] }> {
+    let tornBytes = 0;
+    const recent: AuditEvent[] = [];
+    for (const file of (await JsonlAuditSink.dayFiles(dir)).slice(-2)) {
+      const text = await readFile(file, 'utf8');
+      const end = text.endsWith('\n') ? text.length : text.lastIndexOf('\n') + 1;
+      if (end < text.length) {
+        tornBytes += Buffer.byteLength(text.slice(end));
+        await truncate(file, Buffer.byteLength(text.slice(0, end)));
+      }
+      for (const line of text.slice(0, end).split('\n')) {
+        if (!line) continue;
+        try {
+          const parsed = AuditEventSchema.safeParse(JSON.parse(line));
+          if (parsed.success) recent.push(parsed.data);
+        } catch {
+          /* a damaged line: `dancu audit verify` reports it; the chain continues from the last good event */
+        }
+      }
+    }
+    return { tornBytes, recent };
+  }
+
+  /** If `dir` is the chain of a dead writer (lock left, process gone), claim it once, seal it, report its open intents. */
+  static async #recoverDead(dir: string, token: string): Promise<AuditRecovery | undefined> {
+    const lock = join(dir, '.lock');
+    const held = JSON.parse(await readFile(lock, 'utf8').catch(() => 'null')) as { pid?: number } | null;
+    if (!held || held.pid === undefined || alive(held.pid)) return undefined;
+    const claimed = join(dir, `.recovering-${token}`);
+    try {
+      await rename(lock, claimed); // atomic: one recovering process wins
+    } catch {
+      return undefined;
+    }
+    const { tornBytes, recent } = await JsonlAuditSink.#readTail(dir);
+    await rm(claimed, { force: true });
+    return { tornBytes, danglingIntents: dangling(recent) };
+  }
+
+  /** One live writer per instance directory: a lock file holding our pid, taken over if its process is gone. */
+  async #lock(): Promise<void> {
+    const path = join(this.#dir, '.lock');
+    const mine = JSON.stringify({ pid: process.pid, token: this.#token });
+    for (let i = 0; i < 2; i++) {
+      try {
+        await writeFile(path, mine, { flag: 'wx' });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const held = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as { pid?: number; token?: string };
+        if (held.token === this.#token) return;
+        if (held.pid !== undefined && alive(held.pid)) {
+          throw new Error(`audit directory ${this.#dir} is in use by process ${held.pid}; give each process its own audit.instance`);
+        }
+        await rm(path, { force: true }); // a dead writer's lock
+      }
+    }
+  }
+
+  write(bodies: readonly AuditEventBody[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ bodies, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#drain().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#kick();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    try {
+      await this.open();
+      const events = this.#chain.link(batch.flatMap((w) => w.bodies));
+      await this.#append(events);
+      this.#chain.commit();
+      this.#sinceCheckpoint += events.length;
+      if (this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) await this.#checkpoint();
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      this.#chain.rollback();
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  async #append(events: AuditEvent[]): Promise<void> {
+    const file = join(this.#dir, `${vietnamDayKey(this.#clock())}.jsonl`);
+    const data = Buffer.from(events.map((e) => `${serializeEvent(e)}\n`).join(''), 'utf8');
+    if (this.#good && this.#good.file === file) {
+      // A previous batch may have failed half-written: cut the file back to the last acknowledged byte.
+      const size = (await stat(file)).size;
+      if (size > this.#good.size) await truncate(file, this.#good.size);
+    }
+    const fh = await open(file, 'a');
+    try {
+      const before = (await fh.stat()).size;
+      this.#good = { file, size: before };
+      await fh.write(data);
+      await fh.datasync();
+      this.#good = { file, size: before + data.length };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async #checkpoint(): Promise<void> {
+    this.#sinceCheckpoint = 0;
+    const key = this.#opts.checkpointKey;
+    if (!key) return;
+    const head = this.#chain.last;
+    if (head.seq === 0) return;
+    const c = signCheckpoint(key.key, key.kid, { instance: this.#opts.instance, seq: head.seq, hash: head.hash, ts: toVietnamIso(this.#clock()) });
+    const fh = await open(join(this.#dir, 'checkpoints.jsonl'), 'a');
+    try {
+      await fh.write(`${JSON.stringify(c)}\n`);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.#flushing || this.#queue.length > 0) {
+      if (!this.#flushing) this.#kick();
+      await this.#flushing;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.#opened) {
+      await this.#checkpoint().catch(() => undefined);
+      const path = join(this.#dir, '.lock');
+      const held = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as { token?: string };
+      if (held.token === this.#token) await rm(path, { force: true });
+    }
+  }
+}
+
+function dangling(events: readonly AuditEvent[]): AuditEvent[] {
+  const closed = new Set(events.filter((e) => e.type === 'lookup.outcome').map((e) => e.intentId));
+  return events.filter((e) => e.type === 'lookup.intent' && !closed.has(e.eventId));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

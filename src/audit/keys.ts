@@ -1,0 +1,13 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Keys of the audit trail, derived from `audit.secret` with HKDF-SHA256 (salt bound to the key id):
+ * one for the subject HMAC, one for checkpoint signatures. `dancu audit verify --secret` derives the
+ * same checkpoint key. Without a secret: random keys (subjects not comparable across restarts, and
+ * checkpoints that no one else could verify are not written).
+ */
+export function deriveAuditKeys(secret: string | Buffer | undefined, keyId: string): { subject: Buffer; checkpoint: Buffer | undefined } {
+  const ikm = secret === undefined ? randomBytes(32) : Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, Buffer.from(`dancu-audit:${keyId}`), info, 32));
+  return { subject: derive('subject'), checkpoint: secret === undefined ? undefined : derive('checkpoint') };
+}

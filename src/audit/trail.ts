@@ -1,0 +1,112 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { maskIdNumber, normaliseIdNumber } from '../citizen/id-number.js';
+import { AuditError, isDancuError, QuotaError } from '../errors.js';
+import { toVietnamIso, type Clock } from '../internal/time.js';
+import { VERSION } from '../version.js';
+import { AUDIT_SCHEMA_VERSION, type AuditEventBody } from './schema.js';
+import type { AuditSink } from './sink.js';
+
+/** Audit settings after validation and defaults. */
+export interface AuditPlan {
+  sink: AuditSink;
+  instance: string;
+  /** Key of the subject HMAC (derived from `audit.secret`). */
+  subjectKey: Buffer;
+  rawSubject: boolean;
+  failOpen: boolean;
+}
+
+type Partial = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
+
+/**
+ * Step 6 of the pipeline, and every other event: builds events (system, time, id, subject HMAC)
+ * and writes them to the sink, failing closed: if the sink cannot acknowledge, the call is
+ * refused with `ERR_AUDIT_UNAVAILABLE` (unless `failOpen`, for development only).
+ */
+export class AuditTrail {
+  readonly #plan: AuditPlan;
+  readonly #system: AuditEventBody['system'];
+  readonly #clock: Clock;
+  readonly #configDetail: Record<string, unknown>;
+  #ready: Promise<void> | undefined;
+  #warned = false;
+
+  constructor(plan: AuditPlan, system: { id: string; unitCode: string; version: string }, fingerprint: string, clock: Clock, configDetail: Record<string, unknown>) {
+    this.#plan = plan;
+    this.#system = { ...system, instance: plan.instance, fingerprint, sdk: VERSION };
+    this.#clock = clock;
+    this.#configDetail = configDetail;
+  }
+
+  /** Open the sink, close what a crash left open, record `config.loaded`. Retried until it succeeds. */
+  ready(): Promise<void> {
+    return (this.#ready ??= this.#start().catch((err: unknown) => {
+      this.#ready = undefined;
+      throw err;
+    }));
+  }
+
+  async #start(): Promise<void> {
+    const recovery = await this.#guard(async () => (await this.#plan.sink.open?.()) ?? { tornBytes: 0, danglingIntents: [] });
+    const events: Partial[] = [];
+    if (recovery && (recovery.tornBytes > 0 || recovery.danglingIntents.length > 0)) {
+      events.push({ type: 'audit.recovered', detail: { tornBytes: recovery.tornBytes, danglingIntents: recovery.danglingIntents.length } });
+      for (const i of recovery.danglingIntents) {
+        const e: Partial = { type: 'lookup.outcome', intentId: i.eventId, outcome: 'unknown', code: 'CRASHED_BEFORE_OUTCOME', detail: { chain: i.system.instance, intentSeq: i.seq } };
+        for (const k of ['operator', 'purpose', 'operation', 'subject', 'fields', 'requestId'] as const) if (i[k] !== undefined) (e as Record<string, unknown>)[k] = i[k];
+        events.push(e);
+      }
+    }
+    events.push({ type: 'config.loaded', detail: this.#configDetail });
+    await this.write(events);
+  }
+
+  /** Subject of an ID number: keyed HMAC + masked form (+ the raw value only if configured). */
+  subject(idNumber: string): NonNullable<AuditEventBody['subject']> {
+    const id = normaliseIdNumber(idNumber);
+    const s: NonNullable<AuditEventBody['subject']> = {
+      hmac: createHmac('sha256', this.#plan.subjectKey).update(id).digest('hex').slice(0, 32),
+      masked: maskIdNumber(id),
+    };
+    if (this.#plan.rawSubject) s.raw = id;
+    return s;
+  }
+
+  /** Build and durably write events; returns their ids. Throws `ERR_AUDIT_UNAVAILABLE` when the sink fails. */
+  async write(partials: readonly Partial[]): Promise<string[]> {
+    const ts = toVietnamIso(this.#clock());
+    const bodies = partials.map((p) => ({ v: AUDIT_SCHEMA_VERSION, ts, eventId: randomUUID(), system: this.#system, ...p }) as AuditEventBody);
+    await this.#guard(() => this.#plan.sink.write(bodies));
+    return bodies.map((b) => b.eventId);
+  }
+
+  async close(): Promise<void> {
+    await this.#plan.sink.close();
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (cause) {
+      if (this.#plan.failOpen) {
+        if (!this.#warned) {
+          this.#warned = true;
+          process.emitWarning('dancu audit sink failed and audit.failOpen is set: calls continue WITHOUT an audit trail (development only).', { code: 'DANCU_AUDIT_FAIL_OPEN' });
+        }
+        return undefined;
+      }
+      throw new AuditError(cause);
+    }
+  }
+}
+
+/** The outcome of a result or an error, for `lookup.outcome` and `cache.hit`. */
+export function outcomeOf(result: { found: boolean; match?: boolean } | undefined, err?: unknown): Pick<AuditEventBody, 'outcome' | 'code'> {
+  if (err !== undefined) {
+    const code = isDancuError(err) ? err.code : 'ERR_UNKNOWN';
+    return { outcome: err instanceof QuotaError || code.startsWith('ERR_PURPOSE') || code === 'ERR_INPUT_INVALID' ? 'denied' : 'error', code };
+  }
+  if (!result!.found) return { outcome: 'not_found' };
+  if (result!.match === undefined) return { outcome: 'found' };
+  return { outcome: result!.match ? 'match' : 'mismatch' };
+}

@@ -1,0 +1,76 @@
+import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
+import type { LookupResult, VerifyResult } from './client.js';
+import type { CallContext, LookupContext } from './context.js';
+import { DancuError } from './errors.js';
+
+/** Options of `client.session()`. */
+export interface SessionOptions {
+  /** The officer who logged in. */
+  operatorId: string;
+  /** IP address of their device. */
+  ip: string;
+  /** Their browser or app, for the trail. */
+  userAgent?: string;
+  /** Your own session id; default: a new UUID. */
+  sessionId?: string;
+}
+
+/** A call context without the operator: the session supplies it. */
+export type SessionCallContext = Omit<CallContext, 'operator'>;
+export type SessionLookupContext = Omit<LookupContext, 'operator'>;
+
+/** An operator's session (login → calls → logout), each step on the audit trail. */
+export interface ClientSession {
+  readonly operator: { id: string; ip: string; sessionId: string; userAgent?: string };
+  verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext): Promise<VerifyResult>;
+  lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult>;
+  /** Write `session.logout`. Later calls through the session fail with `ERR_SESSION_ENDED`. */
+  end(): Promise<void>;
+}
+
+interface Caller {
+  verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult>;
+  lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+}
+
+export class Session implements ClientSession {
+  readonly operator: ClientSession['operator'];
+  readonly #client: Caller;
+  readonly #record: (type: 'session.login' | 'session.logout') => Promise<void>;
+  readonly #login: Promise<void>;
+  #ended = false;
+
+  constructor(client: Caller, operator: ClientSession['operator'], record: (type: 'session.login' | 'session.logout') => Promise<void>) {
+    this.#client = client;
+    this.operator = operator;
+    this.#record = record;
+    this.#login = record('session.login');
+    this.#login.catch(() => undefined); // surfaced by the first call or end()
+  }
+
+  async verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext): Promise<VerifyResult> {
+    await this.#ready();
+    return this.#client.verifyCitizen(input, { ...context, operator: this.#op() });
+  }
+
+  async lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult> {
+    await this.#ready();
+    return this.#client.lookupCitizen(input, { ...context, operator: this.#op() });
+  }
+
+  async end(): Promise<void> {
+    if (this.#ended) return;
+    await this.#login;
+    this.#ended = true;
+    await this.#record('session.logout');
+  }
+
+  #op(): CallContext['operator'] {
+    return { id: this.operator.id, ip: this.operator.ip, sessionId: this.operator.sessionId };
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#ended) throw new DancuError('ERR_SESSION_ENDED', 'This session has ended (logout); start a new one with client.session().');
+    await this.#login;
+  }
+}

@@ -1,0 +1,174 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditEventSchema, JsonlAuditSink, MemoryAuditSink, verifyDirectory, type AuditEvent } from '../../src/index.js';
+import { deriveAuditKeys } from '../../src/audit/keys.js';
+import { ctx, rejection, setup } from '../helpers.js';
+
+const SECRET = 'audit-test-secret-0123456789-abcdefghij';
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'dancu-audit-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function eventsIn(dir: string): Promise<AuditEvent[]> {
+  const out: AuditEvent[] = [];
+  for (const name of await readdir(dir)) {
+    for (const f of await JsonlAuditSink.dayFiles(join(dir, name))) {
+      for (const line of (await readFile(f, 'utf8')).split('\n').filter(Boolean)) out.push(AuditEventSchema.parse(JSON.parse(line)));
+    }
+  }
+  return out;
+}
+
+describe('the audit trail through the public API', () => {
+  it('a session: login, each call (intent → outcome, cache hit, denial), logout — every field the regulator asks for', async () => {
+    const dir = await tempDir();
+    const { sandbox, client, close } = await setup({}, { cache: { enabled: true }, audit: { directory: dir, secret: SECRET, instance: 'mot-cua-1' } });
+    const c = sandbox.population[0]!;
+    const input = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth };
+    const s = client.session({ operatorId: 'cb.lan', ip: '10.1.2.3', userAgent: 'Mozilla/5.0 test' });
+    const purpose = { code: 'HT-KHAISINH', dossierId: 'HS-2026-42' };
+    const first = await s.verifyCitizen(input, { purpose });
+    await s.verifyCitizen(input, { purpose }); // cache hit
+    await rejection(s.verifyCitizen(input, { purpose: { code: 'NOT-REGISTERED' } }));
+    await s.end();
+    await expect(s.verifyCitizen(input, { purpose })).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' });
+    await close();
+
+    const events = await eventsIn(dir);
+    expect(events.map((e) => e.type)).toEqual([
+      'config.loaded', 'session.login', 'lookup.intent', 'lookup.outcome', 'cache.hit', 'lookup.denied', 'session.logout',
+    ]);
+    const [, login, intent, outcome, hit, denied, logout] = events as [AuditEvent, ...AuditEvent[]];
+    // 5722/TCTTKĐA §3(3): login time, logout time, time and content of each lookup, IP address.
+    expect(login).toMatchObject({ operator: { id: 'cb.lan', ip: '10.1.2.3', userAgent: 'Mozilla/5.0 test' } });
+    expect(logout!.operator).toEqual(login!.operator);
+    expect(Date.parse(logout!.ts)).toBeGreaterThanOrEqual(Date.parse(login!.ts));
+    for (const e of [intent!, outcome!, hit!]) {
+      expect(e.ts).toMatch(/\+07:00$/);
+      expect(e.operator).toMatchObject({ id: 'cb.lan', ip: '10.1.2.3', sessionId: login!.operator!.sessionId });
+      expect(e.purpose).toEqual({ code: 'HT-KHAISINH', dossierId: 'HS-2026-42', legalBasis: expect.stringContaining('Hộ tịch') });
+      expect(e.operation).toBe('verify');
+      expect(e.fields).toEqual(['fullName', 'dateOfBirth']);
+      expect(e.subject!.masked).toBe(first.subject);
+    }
+    expect(outcome).toMatchObject({ intentId: intent!.eventId, requestId: first.requestId, outcome: 'match' });
+    expect(hit).toMatchObject({ source: 'cache', requestId: first.requestId, outcome: 'match' });
+    expect(denied).toMatchObject({ outcome: 'denied', code: 'ERR_PURPOSE_NOT_REGISTERED', purpose: { code: 'NOT-REGISTERED' } });
+    expect(events[0]).toMatchObject({ type: 'config.loaded', system: { instance: 'mot-cua-1', fingerprint: client.fingerprint } });
+
+    // No raw ID number, name or date of birth anywhere in the trail.
+    const raw = (await Promise.all((await JsonlAuditSink.dayFiles(join(dir, 'mot-cua-1'))).map((f) => readFile(f, 'utf8')))).join('');
+    for (const secret of [c.idNumber, c.fullName, c.dateOfBirth]) expect(raw).not.toContain(secret);
+    // The chain and its signed checkpoint verify.
+    const [report] = await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint);
+    expect(report).toMatchObject({ ok: true, events: 7, checkpoints: 1 });
+    const [wrongKey] = await verifyDirectory(dir, deriveAuditKeys('another-secret-0123456789-abcdefghij', 'k1').checkpoint);
+    expect(wrongKey).toMatchObject({ ok: false, problem: { reason: 'bad_checkpoint' } });
+  });
+
+  it('the raw ID number is recorded only when rawSubject is set', async () => {
+    const sink = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink, rawSubject: true } });
+    const c = sandbox.population[1]!;
+    await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    await close();
+    expect(sink.events.find((e) => e.type === 'lookup.intent')!.subject!.raw).toBe(c.idNumber);
+  });
+
+  it('fails closed: a sink that cannot write refuses calls with no upstream request and no quota spent; they resume after', async () => {
+    const sink = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink }, quota: { perDay: 5 } });
+    try {
+      const c = sandbox.population[2]!;
+      const input = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth };
+      await client.verifyCitizen(input, ctx);
+      sink.failWith = new Error('ENOSPC: no space left on device');
+      for (let i = 0; i < 10; i++) {
+        const err = await rejection(client.verifyCitizen(input, ctx));
+        expect(err).toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
+        expect(String(err.cause)).toContain('ENOSPC');
+      }
+      expect(sandbox.stats().total).toBe(1);
+      sink.failWith = undefined;
+      await expect(client.verifyCitizen(input, ctx)).resolves.toMatchObject({ match: true });
+      expect((await client.quota.status()).budgets[0]).toMatchObject({ used: 2 }); // the refused calls spent nothing
+    } finally {
+      await close();
+    }
+  });
+
+  it('each of N concurrent identical callers gets its own event; one intent, one upstream call', async () => {
+    const sink = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink }, cache: { enabled: true } });
+    const c = sandbox.population[3]!;
+    await Promise.all(Array.from({ length: 20 }, () => client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx)));
+    await close();
+    const types = sink.events.map((e) => e.type);
+    expect(types.filter((t) => t === 'lookup.intent')).toHaveLength(1);
+    expect(types.filter((t) => t === 'lookup.outcome')).toHaveLength(1);
+    expect(sink.events.filter((e) => e.type === 'cache.hit' && e.source === 'joined')).toHaveLength(19);
+    expect(sandbox.stats().total).toBe(1);
+  });
+
+  it('quota denials and upstream errors close their intent with the code', async () => {
+    const sink = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({ lockThreshold: 1 }, { audit: { sink }, retry: { attempts: 1 } });
+    const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
+    await client.verifyCitizen(p(0), ctx);
+    await rejection(client.verifyCitizen(p(1), ctx)); // the upstream locks
+    await rejection(client.verifyCitizen(p(2), ctx)); // the shared stop refuses
+    await close();
+    const outcomes = sink.events.filter((e) => e.type === 'lookup.outcome').map((e) => [e.outcome, e.code]);
+    expect(outcomes).toEqual([['match', undefined], ['error', 'ERR_UPSTREAM_LOCKED'], ['error', 'ERR_UPSTREAM_LOCKED']]);
+    expect(sink.events.filter((e) => e.type === 'upstream.locked')).toHaveLength(1);
+  });
+});
+
+// A directory made read-only mid-run: a tmpfs of our own, remounted read-only and back.
+const canMount = (() => {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    const probe = execFileSync('mktemp', ['-d']).toString().trim();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!canMount && process.env['DANCU_REQUIRE_SERVICES'] === '1') throw new Error('cannot mount a tmpfs: the read-only audit directory test must run in CI');
+if (!canMount) console.warn('\n⚠ cannot mount a tmpfs (not root?): SKIPPING the read-only audit directory test.\n');
+
+describe.skipIf(!canMount)('audit directory made read-only mid-run', () => {
+  it('0 upstream requests while it is read-only, then recovery; the chain verifies', async () => {
+    const mnt = await tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
+    try {
+      const { sandbox, client, close } = await setup({}, { audit: { directory: mnt, instance: 'ro-test' } });
+      const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
+      for (let i = 0; i < 5; i++) await client.verifyCitizen(p(i), ctx);
+      expect(sandbox.stats().total).toBe(5);
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      for (let i = 5; i < 15; i++) expect(await rejection(client.verifyCitizen(p(i), ctx))).toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
+      expect(sandbox.stats().total).toBe(5);
+      execFileSync('mount', ['-o', 'remount,rw', mnt]);
+      for (let i = 15; i < 20; i++) await client.verifyCitizen(p(i), ctx);
+      expect(sandbox.stats().total).toBe(10);
+      await close();
+      const [report] = await verifyDirectory(mnt);
+      expect(report).toMatchObject({ ok: true });
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+});
+
