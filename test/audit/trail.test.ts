@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditEventSchema, JsonlAuditSink, MemoryAuditSink, verifyDirectory, type AuditEvent } from '../../src/index.js';
+import { AuditEventSchema, FanOutAuditSink, JsonlAuditSink, MemoryAuditSink, PinoAuditSink, verifyDirectory, type AuditEvent } from '../../src/index.js';
 import { deriveAuditKeys } from '../../src/audit/keys.js';
 import { ctx, rejection, setup } from '../helpers.js';
 
@@ -73,6 +73,38 @@ describe('the audit trail through the public API', () => {
     expect(report).toMatchObject({ ok: true, events: 7, checkpoints: 1 });
     const [wrongKey] = await verifyDirectory(dir, deriveAuditKeys('another-secret-0123456789-abcdefghij', 'k1').checkpoint);
     expect(wrongKey).toMatchObject({ ok: false, problem: { reason: 'bad_checkpoint' } });
+  });
+
+  it('a torn last line (a write cut by power loss) is cut off at the next start, recorded, and verify passes', async () => {
+    const dir = await tempDir();
+    const first = await setup({}, { audit: { directory: dir, instance: 'torn', secret: SECRET } });
+    const c = first.sandbox.population[0]!;
+    await first.client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    await first.close();
+    const [file] = await JsonlAuditSink.dayFiles(join(dir, 'torn'));
+    const torn = '{"v":1,"ts":"2026-11-23T10:00:00.000+07:00","eventId":"half-writ';
+    await appendFile(file!, torn);
+    expect((await verifyDirectory(dir))[0]!.warnings.join()).toContain('torn last line');
+    const again = await setup({}, { audit: { directory: dir, instance: 'torn', secret: SECRET } });
+    await again.client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    await again.close();
+    const events = await eventsIn(dir);
+    expect(events.find((e) => e.type === 'audit.recovered')!.detail).toMatchObject({ tornBytes: Buffer.byteLength(torn) });
+    const [report] = await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint);
+    expect(report).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('a diagnostic copy to a pino-like logger never carries the raw ID, and its failure does not stop calls', async () => {
+    const lines: unknown[] = [];
+    const logger = { info: (obj: object) => void lines.push(obj) };
+    const broken = { info: () => { throw new Error('log pipeline down'); } };
+    const durable = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink: new FanOutAuditSink([durable, new PinoAuditSink(logger), new PinoAuditSink(broken)]) } });
+    const c = sandbox.population[4]!;
+    await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    await close();
+    expect(lines.length).toBe(durable.events.length);
+    expect(JSON.stringify(lines)).not.toContain(c.idNumber);
   });
 
   it('the raw ID number is recorded only when rawSubject is set', async () => {
