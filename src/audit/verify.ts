@@ -89,7 +89,7 @@ export function verifyLines(instance: string, lines: readonly Line[], checkpoint
     if (c.seq > lastSeq) return report({ seq: lastSeq + 1, reason: 'truncated', message: `a signed checkpoint vouches for seq ${c.seq}, the log ends at ${lastSeq}` });
     if (bySeq.get(c.seq)?.hash !== c.hash) return report({ seq: c.seq, reason: 'bad_checkpoint', message: `event ${c.seq} differs from its signed checkpoint` });
   }
-  if (!key && checkpoints.length > 0) warnings.push('checkpoint signatures not checked (no --key given)');
+  if (!key && checkpoints.length > 0) warnings.push('checkpoint signatures not checked (no --secret given)');
   if (checkpoints.length === 0) warnings.push('no checkpoints: a truncated tail cannot be detected');
   return { instance, ok: true, events, lastSeq, checkpoints: checkpoints.length, warnings };
 }

@@ -1,3 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deriveAuditKeys } from '../audit/keys.js';
+import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type DancuClient } from '../index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
 
@@ -24,21 +30,31 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const threshold = options.threshold ?? 25;
   const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200 });
+  const auditDir = await mkdtemp(join(tmpdir(), 'dancu-demo-audit-'));
+  const auditSecret = randomBytes(32).toString('hex');
   const client = createClient({
     baseUrl: sandbox.url,
     credentials: sandbox.credentials,
     system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
     purposes: SANDBOX_PURPOSES,
+    audit: { directory: auditDir, instance: 'demo', secret: auditSecret },
   });
   const checks: Check[] = [];
   const text = !options.json;
   if (text) write(`dancu demo — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)\n`);
   try {
-    await scenario(client, sandbox, checks, threshold);
+    await scenario(client, sandbox, checks, threshold, auditDir);
   } finally {
     await client.close();
     await sandbox.close();
   }
+  // The trail of the whole demo: every call, refusal and cache hit, chained and checkpointed.
+  const [trail] = await verifyDirectory(join(auditDir, 'demo'), deriveAuditKeys(auditSecret, 'k1').checkpoint);
+  checks.push({
+    name: 'The audit trail records every call and verifies (hash chain + signed checkpoint)',
+    ok: trail?.ok === true && trail.events > 40,
+    detail: `${trail?.events ?? 0} events in ${join(auditDir, 'demo')}; verify: ${trail?.ok ? 'OK' : JSON.stringify(trail?.problem)} — try: dancu audit verify ${auditDir}`,
+  });
   const stats = sandbox.stats();
   const allOk = checks.every((c) => c.ok);
   if (options.json) {
@@ -63,7 +79,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], threshold: number): Promise<void> {
+async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], threshold: number, auditDir: string): Promise<void> {
   const ctx = { purpose: { code: 'HT-KHAISINH', dossierId: 'HS-DEMO-0001' }, operator: { id: 'cb.demo', ip: '10.10.0.5' } };
   const people = sandbox.population.slice(0, 5);
 
@@ -148,6 +164,7 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
     system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
     purposes: SANDBOX_PURPOSES,
     quota: { lockThreshold: threshold, safetyMargin: 0.2 },
+    audit: { directory: auditDir, instance: 'demo-careful' },
   });
   const refusedByQuota: string[] = [];
   try {
