@@ -5,7 +5,7 @@
 //
 //   npm run bench                 (builds first; runs every bench)
 import { Agent } from 'undici';
-import { createClient } from '../dist/index.js';
+import { createClient, MemoryAuditSink } from '../dist/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../dist/testing/index.js';
 import { median, pct } from './stats.mjs';
 
@@ -19,6 +19,7 @@ const client = createClient({
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
   quota: { lockThreshold: 1e9 },
   cache: { enabled: false }, // every call must make its request, like the baseline's
+  audit: { sink: new MemoryAuditSink() }, // the pipeline's own cost; the durable trail has its own bench
 });
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 
