@@ -21,6 +21,18 @@ function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
+export const PG_URL = process.env['DANCU_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether tests needing PostgreSQL should run. Throws in CI when it is missing. */
+export async function postgresAvailable(): Promise<boolean> {
+  const url = new URL(PG_URL);
+  if (await reachable(url.hostname, Number(url.port || 5432))) return true;
+  const message = `PostgreSQL is not reachable at ${url.host}`;
+  if (required) throw new Error(`${message}, and DANCU_REQUIRE_SERVICES=1: the PostgreSQL tests must run.`);
+  console.warn(`\n⚠ ${message}: SKIPPING the PostgreSQL tests. Start PostgreSQL (or set DANCU_TEST_PG_URL) to run them.\n`);
+  return false;
+}
+
 /** Whether tests needing Redis should run. Throws in CI when Redis is missing. */
 export async function redisAvailable(): Promise<boolean> {
   const url = new URL(REDIS_URL);

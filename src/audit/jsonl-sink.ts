@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile }
 import { join } from 'node:path';
 import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
 import { Chain, serializeEvent, signCheckpoint } from './chain.js';
+import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
 
@@ -17,12 +18,6 @@ export interface JsonlAuditSinkOptions {
   /** Write a checkpoint every this many events (and at close). Default `1000`. */
   checkpointEvery?: number;
   clock?: Clock;
-}
-
-interface Waiter {
-  bodies: readonly AuditEventBody[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -42,9 +37,7 @@ export class JsonlAuditSink implements AuditSink {
   readonly #dir: string;
   readonly #opts: JsonlAuditSinkOptions;
   readonly #clock: Clock;
-  #chain = new Chain();
-  #queue: Waiter[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #commit = new GroupCommit((events) => this.#persist(events), () => this.open());
   #opened: Promise<AuditRecovery> | undefined;
   /** Size of the current day file after the last acknowledged batch (to cut off a failed one). */
   #good: { file: string; size: number } | undefined;
@@ -77,18 +70,18 @@ export class JsonlAuditSink implements AuditSink {
     let tornBytes = tail.tornBytes;
     const recent = tail.recent;
     const head = recent.at(-1);
-    this.#chain = new Chain(head ? { seq: head.seq, hash: head.hash } : undefined);
-    const danglingIntents = dangling(recent);
+    this.#commit.chain = new Chain(head ? { seq: head.seq, hash: head.hash } : undefined);
+    const dangling = danglingIntents(recent);
     // Chains of writers that died (their lock is still there, their process is gone): seal them too.
     for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
       if (name === this.#opts.instance) continue;
       const other = await JsonlAuditSink.#recoverDead(join(this.#opts.directory, name), this.#token);
       if (other) {
         tornBytes += other.tornBytes;
-        danglingIntents.push(...other.danglingIntents);
+        dangling.push(...other.danglingIntents);
       }
     }
-    return { tornBytes, danglingIntents };
+    return { tornBytes, danglingIntents: dangling };
   }
 
   /** Cut a torn tail and read the last two day files of a chain. */
@@ -128,7 +121,7 @@ export class JsonlAuditSink implements AuditSink {
     }
     const { tornBytes, recent } = await JsonlAuditSink.#readTail(dir);
     await rm(claimed, { force: true });
-    return { tornBytes, danglingIntents: dangling(recent) };
+    return { tornBytes, danglingIntents: danglingIntents(recent) };
   }
 
   /** One live writer per instance directory: a lock file holding our pid, taken over if its process is gone. */
@@ -152,35 +145,16 @@ export class JsonlAuditSink implements AuditSink {
   }
 
   write(bodies: readonly AuditEventBody[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ bodies, resolve, reject });
-      this.#kick();
-    });
+    return this.#commit.write(bodies);
   }
 
-  #kick(): void {
-    if (this.#flushing) return;
-    this.#flushing = this.#drain().finally(() => {
-      this.#flushing = undefined;
-      if (this.#queue.length > 0) this.#kick();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
-    if (batch.length === 0) return;
-    try {
-      await this.open();
-      const events = this.#chain.link(batch.flatMap((w) => w.bodies));
-      await this.#append(events);
-      this.#chain.commit();
-      this.#sinceCheckpoint += events.length;
-      if (this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) await this.#checkpoint();
-      for (const w of batch) w.resolve();
-    } catch (err) {
-      this.#chain.rollback();
-      for (const w of batch) w.reject(err);
+  async #persist(events: AuditEvent[]): Promise<void> {
+    await this.#append(events);
+    this.#sinceCheckpoint += events.length;
+    if (this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) {
+      const last = events.at(-1)!;
+      // The events are durable now: a checkpoint that fails must not fail (and roll back) their batch.
+      await this.#checkpoint(last.seq, last.hash).catch(() => undefined);
     }
   }
 
@@ -204,43 +178,36 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
-  async #checkpoint(): Promise<void> {
-    this.#sinceCheckpoint = 0;
+  /** Sign the head `seq`/`hash` (the batch just written, or the committed head at close). */
+  async #checkpoint(seq: number, hash: string): Promise<void> {
     const key = this.#opts.checkpointKey;
-    if (!key) return;
-    const head = this.#chain.last;
-    if (head.seq === 0) return;
+    if (!key || seq === 0) return;
+    const head = { seq, hash };
     const c = signCheckpoint(key.key, key.kid, { instance: this.#opts.instance, seq: head.seq, hash: head.hash, ts: toVietnamIso(this.#clock()) });
     const fh = await open(join(this.#dir, 'checkpoints.jsonl'), 'a');
     try {
       await fh.write(`${JSON.stringify(c)}\n`);
       await fh.datasync();
+      this.#sinceCheckpoint = 0;
     } finally {
       await fh.close();
     }
   }
 
-  async flush(): Promise<void> {
-    while (this.#flushing || this.#queue.length > 0) {
-      if (!this.#flushing) this.#kick();
-      await this.#flushing;
-    }
+  flush(): Promise<void> {
+    return this.#commit.flush();
   }
 
   async close(): Promise<void> {
     await this.flush();
     if (this.#opened) {
-      await this.#checkpoint().catch(() => undefined);
+      const head = this.#commit.chain.last;
+      await this.#checkpoint(head.seq, head.hash).catch(() => undefined);
       const path = join(this.#dir, '.lock');
       const held = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as { token?: string };
       if (held.token === this.#token) await rm(path, { force: true });
     }
   }
-}
-
-function dangling(events: readonly AuditEvent[]): AuditEvent[] {
-  const closed = new Set(events.filter((e) => e.type === 'lookup.outcome').map((e) => e.intentId));
-  return events.filter((e) => e.type === 'lookup.intent' && !closed.has(e.eventId));
 }
 
 function alive(pid: number): boolean {

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointValid, GENESIS, hashOf, lineHashMatches, type Checkpoint } from './chain.js';
 import { JsonlAuditSink } from './jsonl-sink.js';
+import { readPostgresChains, type SqlClient } from './postgres-sink.js';
 import type { AuditEvent } from './schema.js';
 
 export type VerifyProblemReason = 'unparseable' | 'altered' | 'missing' | 'reordered' | 'inserted' | 'truncated' | 'bad_checkpoint';
@@ -122,4 +123,12 @@ export async function verifyDirectory(path: string, key?: Buffer): Promise<Chain
     if (lines.length > 0) out.push(verifyLines(name, lines, checkpoints, key));
   }
   return out;
+}
+
+/** Verify every chain of a PostgreSQL audit table (see `PostgresAuditSink`). */
+export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', key?: Buffer): Promise<ChainReport[]> {
+  const chains = await readPostgresChains(pool, table);
+  return chains.map((c) =>
+    verifyLines(c.instance, c.lines.map((text, i) => ({ file: `${table}`, line: i + 1, text, complete: true })), c.checkpoints, key),
+  );
 }

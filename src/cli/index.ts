@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { deriveAuditKeys } from '../audit/keys.js';
-import { verifyDirectory } from '../audit/verify.js';
+import { verifyDirectory, verifyPostgres } from '../audit/verify.js';
 import { VERSION } from '../version.js';
 import { runDemo } from './demo.js';
 import { createSandbox } from '../testing/index.js';
@@ -49,7 +49,7 @@ function int(value: string | undefined, name: string, fallback: number | undefin
   return Number(value);
 }
 
-const AUDIT_VERIFY_HELP = `Usage: dancu audit verify <directory> [options]
+const AUDIT_VERIFY_HELP = `Usage: dancu audit verify <directory | postgres://…> [options]
 
 Checks every chain in the directory (or the one chain, given an instance directory): each event
 parses, has the next seq, links to the previous hash and hashes to its own; every signed checkpoint
@@ -61,13 +61,14 @@ Options:
   --secret <s>        audit.secret of the writer, to check checkpoint signatures
   --secret-file <f>   read the secret from a file instead
   --key-id <id>       audit.keyId (default k1)
+  --table <name>      PostgreSQL table (default dancu_audit)
   --json              print the reports as JSON
   --help              show this help`;
 
 async function auditVerify(rest: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true,
-    options: { secret: { type: 'string' }, 'secret-file': { type: 'string' }, 'key-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: { secret: { type: 'string' }, 'secret-file': { type: 'string' }, 'key-id': { type: 'string' }, table: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
   });
   if (values.help || positionals.length !== 1) {
     console.log(AUDIT_VERIFY_HELP);
@@ -75,7 +76,19 @@ async function auditVerify(rest: string[]): Promise<number> {
   }
   const secret = values['secret-file'] ? (await readFile(values['secret-file'], 'utf8')).trim() : values.secret;
   const key = secret === undefined ? undefined : deriveAuditKeys(secret, values['key-id'] ?? 'k1').checkpoint;
-  const reports = await verifyDirectory(positionals[0]!, key);
+  const target = positionals[0]!;
+  let reports: Awaited<ReturnType<typeof verifyDirectory>>;
+  if (/^postgres(ql)?:\/\//.test(target)) {
+    const pg = await import('pg').catch(() => {
+      throw new Error('verifying a PostgreSQL trail needs the pg package: npm install pg');
+    });
+    const pool = new pg.default.Pool({ connectionString: target, max: 1 });
+    try {
+      reports = await verifyPostgres(pool, values.table ?? 'dancu_audit', key);
+    } finally {
+      await pool.end();
+    }
+  } else reports = await verifyDirectory(target, key);
   const ok = reports.length > 0 && reports.every((r) => r.ok);
   if (values.json) console.log(JSON.stringify({ ok, chains: reports }, null, 2));
   else {
