@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlAuditSink } from '../dist/index.js';
+import { Socket } from 'node:net';
+import { JsonlAuditSink, PostgresAuditSink } from '../dist/index.js';
 import { median } from './stats.mjs';
 
 const system = { id: 'bench', unitCode: 'B', version: '1', instance: 'bench', fingerprint: 'f'.repeat(64), sdk: '0.1.0' };
@@ -45,8 +46,42 @@ export async function benchAudit({ rounds = 5, seconds = 1.5, concurrency = [1, 
   const rawFsyncPerSec = k / (Number(process.hrtime.bigint() - t) / 1e9);
   await fh.close();
   await rm(dir, { recursive: true, force: true });
+  // PostgreSQL: the same writers into PostgresAuditSink (one transaction per batch), when reachable.
+  const pgUrl = process.env.DANCU_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const u = new URL(pgUrl);
+  const pgUp = await new Promise((resolve) => {
+    const s = new Socket();
+    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
+    s.once('error', () => resolve(false));
+    s.connect(Number(u.port || 5432), u.hostname, () => { s.destroy(); resolve(true); });
+  });
+  const pgOut = {};
+  if (pgUp) {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
+    const table = `dancu_bench_${process.pid}`;
+    for (const c of concurrency) {
+      const rates = [];
+      for (let r = 0; r < rounds; r++) {
+        const sink = new PostgresAuditSink({ pool, table, instance: `bench-${c}-${r}` });
+        let n = 0;
+        const end = Date.now() + seconds * 1000;
+        const t = process.hrtime.bigint();
+        await Promise.all(Array.from({ length: c }, async () => { while (Date.now() < end) await sink.write([body(n++)]); }));
+        rates.push(n / (Number(process.hrtime.bigint() - t) / 1e9));
+        await sink.close();
+      }
+      pgOut[`writers${c}`] = median(rates);
+    }
+    await pool.query(`DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${table}_checkpoints`);
+    await pool.end();
+  }
   console.log(`\naudit trail, JSONL sink (fsync group commit), ${rounds} rounds × ${seconds} s, medians:`);
   for (const c of concurrency) console.log(`  ${String(c).padStart(3)} concurrent writers   ${out[`writers${c}`].toFixed(0)} acknowledged events/s`);
   console.log(`  raw write+fdatasync floor (1 writer, no dancu): ${rawFsyncPerSec.toFixed(0)}/s   → group commit ×${(out[`writers${concurrency.at(-1)}`] / rawFsyncPerSec).toFixed(1)} at ${concurrency.at(-1)} writers`);
-  return { ...out, rawFsyncPerSec };
+  if (pgUp) {
+    console.log(`audit trail, PostgreSQL sink (one transaction per batch):`);
+    for (const c of concurrency) console.log(`  ${String(c).padStart(3)} concurrent writers   ${pgOut[`writers${c}`].toFixed(0)} acknowledged events/s`);
+  } else console.log(`audit trail, PostgreSQL sink: skipped (not reachable at ${u.host})`);
+  return { jsonl: out, rawFsyncPerSec, postgres: pgUp ? pgOut : 'skipped' };
 }

@@ -75,7 +75,9 @@ export { AuditEventSchema, AuditEventBodySchema, AUDIT_EVENT_TYPES, AUDIT_SCHEMA
 export type { AuditEvent, AuditEventBody, AuditEventType } from './audit/schema.js';
 export { Chain, GENESIS, hashOf } from './audit/chain.js';
 export type { Checkpoint } from './audit/chain.js';
-export { verifyDirectory, verifyLines, verifyPostgres } from './audit/verify.js';
+export { verifyDirectory, verifyLines, verifyPostgres, readEvents } from './audit/verify.js';
+export { summarise, reportTable, reportCsv, reportHtml } from './audit/report.js';
+export type { AuditReport, ReportRow } from './audit/report.js';
 export { PostgresAuditSink, auditMigrationSql } from './audit/postgres-sink.js';
 export type { PostgresAuditSinkOptions, SqlClient } from './audit/postgres-sink.js';
 export type { ChainReport, VerifyProblem, VerifyProblemReason } from './audit/verify.js';

@@ -97,6 +97,15 @@ describe('the packed package in a consumer project', () => {
 describe('the installed `dancu` binary', () => {
   const bin = () => join(dir, 'node_modules', '.bin', 'dancu');
 
+  it('audit verify and audit report read the trail the ESM test wrote (./dancu-audit, the default)', async () => {
+    const verify = await run(bin(), ['audit', 'verify', 'dancu-audit'], { cwd: dir });
+    expect(verify.stdout).toMatch(/^OK  \S+: \d+ events/m);
+    const csv = await run(bin(), ['audit', 'report', 'dancu-audit', '--format', 'csv'], { cwd: dir });
+    expect(csv.stdout.split('\n')[0]).toBe('dimension,key,upstream,cached,denied,failed');
+    expect(csv.stdout).toMatch(/^purpose,HT-KHAISINH,1,0,0,0$/m);
+    expect(csv.stdout).toMatch(/^purpose,NOPE,0,0,1,0$/m);
+  });
+
   it('--help and --version', async () => {
     const help = await run(bin(), ['--help'], { cwd: dir });
     expect(help.stdout).toMatch(/Commands:\n\s+demo[\s\S]+sandbox/);

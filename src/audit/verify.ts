@@ -132,3 +132,26 @@ export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', key
     verifyLines(c.instance, c.lines.map((text, i) => ({ file: `${table}`, line: i + 1, text, complete: true })), c.checkpoints, key),
   );
 }
+
+/** Every event of every chain in a directory or a PostgreSQL table (for reports). Unparseable lines are skipped. */
+export async function readEvents(source: { directory: string } | { pool: SqlClient; table?: string }): Promise<AuditEvent[]> {
+  const texts: string[] = [];
+  if ('directory' in source) {
+    const dirs = (await JsonlAuditSink.dayFiles(source.directory)).length > 0 ? [source.directory] : (await readdir(source.directory)).map((n) => join(source.directory, n));
+    for (const d of dirs) {
+      if (!(await stat(d)).isDirectory()) continue;
+      texts.push(...(await readChainDir(d)).lines.filter((l) => l.complete).map((l) => l.text));
+    }
+  } else {
+    for (const c of await readPostgresChains(source.pool, source.table)) texts.push(...c.lines);
+  }
+  const out: AuditEvent[] = [];
+  for (const t of texts) {
+    try {
+      out.push(JSON.parse(t) as AuditEvent);
+    } catch {
+      /* verify reports it */
+    }
+  }
+  return out;
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { deriveAuditKeys } from '../audit/keys.js';
-import { verifyDirectory, verifyPostgres } from '../audit/verify.js';
+import { readEvents, verifyDirectory, verifyPostgres } from '../audit/verify.js';
+import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.js';
 import { VERSION } from '../version.js';
 import { runDemo } from './demo.js';
 import { createSandbox } from '../testing/index.js';
@@ -15,6 +16,7 @@ Commands:
   demo           Run the demo against an embedded sandbox (exit 0 only if every check holds)
   sandbox        Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
   audit verify   Verify an audit trail directory (hash chain, sequence, signed checkpoints)
+  audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
 
 Run "dancu <command> --help" for the options of a command.`;
 
@@ -79,15 +81,7 @@ async function auditVerify(rest: string[]): Promise<number> {
   const target = positionals[0]!;
   let reports: Awaited<ReturnType<typeof verifyDirectory>>;
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const pg = await import('pg').catch(() => {
-      throw new Error('verifying a PostgreSQL trail needs the pg package: npm install pg');
-    });
-    const pool = new pg.default.Pool({ connectionString: target, max: 1 });
-    try {
-      reports = await verifyPostgres(pool, values.table ?? 'dancu_audit', key);
-    } finally {
-      await pool.end();
-    }
+    reports = await withPool(target, (pool) => verifyPostgres(pool, values.table ?? 'dancu_audit', key));
   } else reports = await verifyDirectory(target, key);
   const ok = reports.length > 0 && reports.every((r) => r.ok);
   if (values.json) console.log(JSON.stringify({ ok, chains: reports }, null, 2));
@@ -100,6 +94,51 @@ async function auditVerify(rest: string[]): Promise<number> {
     }
   }
   return ok ? 0 : 1;
+}
+
+const AUDIT_REPORT_HELP = `Usage: dancu audit report <directory | postgres://…> [options]
+
+Summarises a trail by Vietnam day, operator, purpose and outcome: requests that left for the
+upstream, answers from the cache, local refusals, failures.
+
+Options:
+  --format <f>     table (default), csv or html (self-contained, with a chart of daily use against the budget)
+  --out <file>     write to a file instead of standard output
+  --table <name>   PostgreSQL table (default dancu_audit)
+  --help           show this help`;
+
+async function withPool<T>(url: string, fn: (pool: import('../audit/postgres-sink.js').SqlClient) => Promise<T>): Promise<T> {
+  const pg = await import('pg').catch(() => {
+    throw new Error('reading a PostgreSQL trail needs the pg package: npm install pg');
+  });
+  const pool = new pg.default.Pool({ connectionString: url, max: 1 });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function auditReport(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true,
+    options: { format: { type: 'string' }, out: { type: 'string' }, table: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(AUDIT_REPORT_HELP);
+    return values.help ? 0 : 2;
+  }
+  const target = positionals[0]!;
+  const events = /^postgres(ql)?:\/\//.test(target)
+    ? await withPool(target, (pool) => readEvents({ pool, table: values.table ?? 'dancu_audit' }))
+    : await readEvents({ directory: target });
+  const report = summarise(events);
+  const format = values.format ?? 'table';
+  const text = format === 'csv' ? reportCsv(report) : format === 'html' ? reportHtml(report) : format === 'table' ? `${reportTable(report)}\n` : undefined;
+  if (text === undefined) throw new Error(`--format takes table, csv or html, got "${format}"`);
+  if (values.out) await writeFile(values.out, text);
+  else process.stdout.write(text);
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -153,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'audit') {
     const [sub, ...more] = rest;
     if (sub === 'verify') return auditVerify(more);
+    if (sub === 'report') return auditReport(more);
     console.log(AUDIT_VERIFY_HELP);
     return sub === '--help' ? 0 : 2;
   }

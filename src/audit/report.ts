@@ -1,0 +1,114 @@
+import type { AuditEvent } from './schema.js';
+
+/** One row of a summary: calls that reached the upstream, answered from cache/joined, refused, failed. */
+export interface ReportRow {
+  key: string;
+  /** Calls the upstream answered (`lookup.outcome` match, mismatch, not_found, found). */
+  upstream: number;
+  /** `cache.hit`: answered without a request. */
+  cached: number;
+  /** `lookup.denied` and outcomes `denied`: refused by validation, purpose or quota. */
+  denied: number;
+  /** Outcomes `error` (upstream failures, the lock, throttling) and `unknown` (a crash before the outcome). */
+  failed: number;
+}
+
+export interface AuditReport {
+  events: number;
+  /** Daily budget recorded by `config.loaded` (the largest seen), for the chart. */
+  budgetPerDay: number | undefined;
+  byDay: ReportRow[];
+  byOperator: ReportRow[];
+  byPurpose: ReportRow[];
+  byOutcome: Array<{ key: string; count: number }>;
+  sessions: number;
+}
+
+/** Summarise events by Vietnam day, operator, purpose and outcome. */
+export function summarise(events: readonly AuditEvent[]): AuditReport {
+  const tables = { day: new Map<string, ReportRow>(), operator: new Map<string, ReportRow>(), purpose: new Map<string, ReportRow>() };
+  const outcomes = new Map<string, number>();
+  let budget: number | undefined;
+  let sessions = 0;
+  const row = (m: Map<string, ReportRow>, key: string) => m.get(key) ?? (m.set(key, { key, upstream: 0, cached: 0, denied: 0, failed: 0 }), m.get(key)!);
+  for (const e of events) {
+    if (e.type === 'config.loaded') {
+      const perDay = (e.detail?.['quota'] as { perDay?: number } | undefined)?.perDay;
+      if (typeof perDay === 'number') budget = Math.max(budget ?? 0, perDay);
+    }
+    if (e.type === 'session.login') sessions++;
+    let field: keyof Omit<ReportRow, 'key'> | undefined;
+    if (e.type === 'lookup.outcome' && ['match', 'mismatch', 'not_found', 'found'].includes(e.outcome ?? '')) field = 'upstream';
+    else if (e.type === 'cache.hit') field = 'cached';
+    else if (e.type === 'lookup.denied' || (e.type === 'lookup.outcome' && e.outcome === 'denied')) field = 'denied';
+    else if (e.type === 'lookup.outcome' && (e.outcome === 'error' || e.outcome === 'unknown')) field = 'failed';
+    if (e.type === 'lookup.outcome' || e.type === 'cache.hit' || e.type === 'lookup.denied') {
+      const k = e.outcome ?? 'none';
+      outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+    }
+    if (!field) continue;
+    row(tables.day, e.ts.slice(0, 10))[field]++;
+    row(tables.operator, e.operator?.id ?? '(none)')[field]++;
+    row(tables.purpose, e.purpose?.code ?? '(none)')[field]++;
+  }
+  const sorted = (m: Map<string, ReportRow>) => [...m.values()].sort((a, b) => a.key.localeCompare(b.key));
+  return {
+    events: events.length,
+    budgetPerDay: budget,
+    byDay: sorted(tables.day),
+    byOperator: sorted(tables.operator),
+    byPurpose: sorted(tables.purpose),
+    byOutcome: [...outcomes].map(([key, count]) => ({ key, count })).sort((a, b) => a.key.localeCompare(b.key)),
+    sessions,
+  };
+}
+
+const COLS = ['upstream', 'cached', 'denied', 'failed'] as const;
+
+export function reportTable(r: AuditReport): string {
+  const out: string[] = [`${r.events} events, ${r.sessions} sessions${r.budgetPerDay ? `, budget ${r.budgetPerDay}/day` : ''}`];
+  for (const [title, rows] of [['day (Vietnam)', r.byDay], ['operator', r.byOperator], ['purpose', r.byPurpose]] as const) {
+    const width = Math.max(title.length, ...rows.map((x) => x.key.length));
+    out.push('', `${title.padEnd(width)}  ${COLS.map((c) => c.padStart(8)).join('  ')}`);
+    for (const x of rows) out.push(`${x.key.padEnd(width)}  ${COLS.map((c) => String(x[c]).padStart(8)).join('  ')}`);
+  }
+  out.push('', 'outcomes: ' + r.byOutcome.map((o) => `${o.key} ${o.count}`).join(', '));
+  return out.join('\n');
+}
+
+const csvCell = (v: string | number) => (typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+export function reportCsv(r: AuditReport): string {
+  const lines = ['dimension,key,upstream,cached,denied,failed'];
+  for (const [dim, rows] of [['day', r.byDay], ['operator', r.byOperator], ['purpose', r.byPurpose]] as const) {
+    for (const x of rows) lines.push([dim, x.key, x.upstream, x.cached, x.denied, x.failed].map(csvCell).join(','));
+  }
+  for (const o of r.byOutcome) lines.push(['outcome', o.key, o.count, '', '', ''].map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A self-contained HTML page: tables and an inline SVG chart of daily upstream requests against the budget. */
+export function reportHtml(r: AuditReport, title = 'dancu audit report'): string {
+  const days = r.byDay;
+  const max = Math.max(1, r.budgetPerDay ?? 0, ...days.map((d) => d.upstream));
+  const W = 720, H = 240, pad = 30;
+  const bw = days.length ? (W - 2 * pad) / days.length : 0;
+  const y = (v: number) => H - pad - (v / max) * (H - 2 * pad);
+  const bars = days.map((d, i) =>
+    `<rect x="${(pad + i * bw + 2).toFixed(1)}" y="${y(d.upstream).toFixed(1)}" width="${Math.max(1, bw - 4).toFixed(1)}" height="${(H - pad - y(d.upstream)).toFixed(1)}" fill="#2b6cb0"><title>${esc(d.key)}: ${d.upstream}</title></rect>`).join('');
+  const budget = r.budgetPerDay ? `<line x1="${pad}" x2="${W - pad}" y1="${y(r.budgetPerDay)}" y2="${y(r.budgetPerDay)}" stroke="#c53030" stroke-dasharray="6 4"/><text x="${W - pad}" y="${y(r.budgetPerDay) - 4}" text-anchor="end" font-size="12" fill="#c53030">budget ${r.budgetPerDay}/day</text>` : '';
+  const table = (name: string, rows: ReportRow[]) =>
+    `<h2>By ${esc(name)}</h2><table><tr><th>${esc(name)}</th>${COLS.map((c) => `<th>${c}</th>`).join('')}</tr>${rows
+      .map((x) => `<tr><td>${esc(x.key)}</td>${COLS.map((c) => `<td>${x[c]}</td>`).join('')}</tr>`).join('')}</table>`;
+  return `<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#1a202c}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #cbd5e0;padding:.25em .75em;text-align:right}td:first-child,th:first-child{text-align:left}</style></head>
+<body><h1>${esc(title)}</h1><p>${r.events} events, ${r.sessions} sessions. Upstream = calls the national database answered; cached = answered by the dedup cache; denied = refused locally (validation, purpose, quota).</p>
+<h2>Daily requests to the upstream (Vietnam days)</h2>
+<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="daily upstream requests"><line x1="${pad}" x2="${W - pad}" y1="${H - pad}" y2="${H - pad}" stroke="#718096"/>${bars}${budget}</svg>
+${table('day', days)}${table('operator', r.byOperator)}${table('purpose', r.byPurpose)}
+<h2>Outcomes</h2><table><tr><th>outcome</th><th>count</th></tr>${r.byOutcome.map((o) => `<tr><td>${esc(o.key)}</td><td>${o.count}</td></tr>`).join('')}</table>
+</body></html>
+`;
+}
