@@ -19,6 +19,7 @@ const client = createClient({
   quota: {
     store: new RedisQuotaStore({ client: redis, prefix: env('QUOTA_PREFIX') }),
     perDay: Number(env('PER_DAY')),
+    storeTimeoutMs: Number(process.env['QUOTA_STORE_TIMEOUT_MS'] ?? 1000), // fail closed after this
   },
 });
 

@@ -29,6 +29,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ up
       SANDBOX_CLIENT_SECRET: sandbox.credentials.clientSecret,
       QUOTA_PREFIX: `example-${randomUUID()}`, // one prefix = one deployment's budgets
       PER_DAY: String(perDay),
+      QUOTA_STORE_TIMEOUT_MS: process.env['QUOTA_STORE_TIMEOUT_MS'] ?? '1000',
       CITIZENS: JSON.stringify(sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }))),
     };
     const script = fileURLToPath(new URL('./instance.ts', import.meta.url));

@@ -75,7 +75,8 @@ export class JsonlAuditSink implements AuditSink {
     // Chains of writers that died (their lock is still there, their process is gone): seal them too.
     for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
       if (name === this.#opts.instance) continue;
-      const other = await JsonlAuditSink.#recoverDead(join(this.#opts.directory, name), this.#token);
+      // Best effort: another chain's state must never stop this writer from opening its own.
+      const other = await JsonlAuditSink.#recoverDead(join(this.#opts.directory, name), this.#token).catch(() => undefined);
       if (other) {
         tornBytes += other.tornBytes;
         dangling.push(...other.danglingIntents);
@@ -111,8 +112,8 @@ export class JsonlAuditSink implements AuditSink {
   /** If `dir` is the chain of a dead writer (lock left, process gone), claim it once, seal it, report its open intents. */
   static async #recoverDead(dir: string, token: string): Promise<AuditRecovery | undefined> {
     const lock = join(dir, '.lock');
-    const held = JSON.parse(await readFile(lock, 'utf8').catch(() => 'null')) as { pid?: number } | null;
-    if (!held || held.pid === undefined || alive(held.pid)) return undefined;
+    const held = readLock(await readFile(lock, 'utf8').catch(() => ''));
+    if (held.pid === undefined || alive(held.pid)) return undefined; // no lock, one being written, or a live writer
     const claimed = join(dir, `.recovering-${token}`);
     try {
       await rename(lock, claimed); // atomic: one recovering process wins
@@ -134,10 +135,12 @@ export class JsonlAuditSink implements AuditSink {
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const held = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as { pid?: number; token?: string };
+        const held = readLock(await readFile(path, 'utf8').catch(() => ''));
         if (held.token === this.#token) return;
-        if (held.pid !== undefined && alive(held.pid)) {
-          throw new Error(`audit directory ${this.#dir} is in use by process ${held.pid}; give each process its own audit.instance`);
+        // A lock without a pid is being written, or was left empty by a writer killed while writing it.
+        const fresh = held.pid === undefined && Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs < 5_000;
+        if ((held.pid !== undefined && alive(held.pid)) || fresh) {
+          throw new Error(`audit directory ${this.#dir} is in use by process ${held.pid ?? '(starting)'}; give each process its own audit.instance`);
         }
         await rm(path, { force: true }); // a dead writer's lock
       }
@@ -204,9 +207,18 @@ export class JsonlAuditSink implements AuditSink {
       const head = this.#commit.chain.last;
       await this.#checkpoint(head.seq, head.hash).catch(() => undefined);
       const path = join(this.#dir, '.lock');
-      const held = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as { token?: string };
-      if (held.token === this.#token) await rm(path, { force: true });
+      if (readLock(await readFile(path, 'utf8').catch(() => '')).token === this.#token) await rm(path, { force: true });
     }
+  }
+}
+
+/** A lock file's content; `{}` for a missing, empty (being written) or damaged one. */
+function readLock(text: string): { pid?: number; token?: string } {
+  try {
+    const v = JSON.parse(text) as { pid?: unknown; token?: unknown };
+    return { ...(typeof v.pid === 'number' ? { pid: v.pid } : {}), ...(typeof v.token === 'string' ? { token: v.token } : {}) };
+  } catch {
+    return {};
   }
 }
 
