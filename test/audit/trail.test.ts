@@ -107,6 +107,21 @@ describe('the audit trail through the public API', () => {
     expect(JSON.stringify(lines)).not.toContain(c.idNumber);
   });
 
+  it('one file per Vietnam day: the file changes at 00:00 ICT (17:00 UTC), the chain runs on across files', async () => {
+    const dir = await tempDir();
+    let now = Date.UTC(2026, 10, 23, 16, 59, 58); // 23:59:58 in Vietnam
+    const clock = () => now;
+    const { sandbox, client, close } = await setup({ clock }, { clock, audit: { directory: dir, instance: 'days', secret: SECRET } });
+    const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
+    await client.verifyCitizen(p(0), ctx);
+    now += 2_000; // 00:00:00 in Vietnam, still the 23rd in UTC
+    await client.verifyCitizen(p(1), ctx);
+    await close();
+    const files = (await JsonlAuditSink.dayFiles(join(dir, 'days'))).map((f) => f.split('/').at(-1));
+    expect(files).toEqual(['2026-11-23.jsonl', '2026-11-24.jsonl']);
+    expect(await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint)).toMatchObject([{ ok: true, events: 5 }]);
+  });
+
   it('the raw ID number is recorded only when rawSubject is set', async () => {
     const sink = new MemoryAuditSink();
     const { sandbox, client, close } = await setup({}, { audit: { sink, rawSubject: true } });
