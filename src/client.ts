@@ -385,7 +385,7 @@ class Client implements DancuClient {
  */
 export function createClient(options: DancuClientOptions): DancuClient {
   const resolved = resolveOptions(options);
-  const preview = (['audit', 'guards'] as const).filter((k) => resolved[k] !== undefined);
+  const preview = (['guards'] as const).filter((k) => resolved[k] !== undefined);
   if (preview.length > 0) {
     process.emitWarning(
       `dancu ${preview.join(', ')} options are validated but not enforced by this version; do not rely on them yet.`,

@@ -78,6 +78,9 @@ describe('options are validated once, with a path, a type and a fix', () => {
   it('preview options are validated and flagged as not enforced yet', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
+      const enforced = createClient({ ...base, quota: { perDay: 100 }, cache: { ttlMs: { match: 60_000 } }, audit: { directory: 'dancu-audit-unused' } });
+      expect(warn).not.toHaveBeenCalled(); // quota, cache and audit are enforced
+      await enforced.close();
       const c = createClient({ ...base, guards: { velocity: { perMinute: 20 } } });
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('guards'), expect.objectContaining({ code: 'DANCU_NOT_ENFORCED' }));
       await c.close();
