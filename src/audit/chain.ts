@@ -44,6 +44,13 @@ export class Chain {
     this.#hash = last?.hash ?? GENESIS;
   }
 
+  /** Continue after `head` (what a sink found when it opened). */
+  reset(head?: { seq: number; hash: string }): void {
+    this.#seq = head?.seq ?? 0;
+    this.#hash = head?.hash ?? GENESIS;
+    this.#pending = undefined;
+  }
+
   get last(): { seq: number; hash: string } {
     return { seq: this.#seq, hash: this.#hash };
   }

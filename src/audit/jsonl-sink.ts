@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
-import { Chain, serializeEvent, signCheckpoint } from './chain.js';
+import { serializeEvent, signCheckpoint } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
@@ -37,17 +37,21 @@ export class JsonlAuditSink implements AuditSink {
   readonly #dir: string;
   readonly #opts: JsonlAuditSinkOptions;
   readonly #clock: Clock;
-  readonly #commit = new GroupCommit((events) => this.#persist(events), () => this.open());
-  #opened: Promise<AuditRecovery> | undefined;
+  readonly #commit: GroupCommit;
   /** Size of the current day file after the last acknowledged batch (to cut off a failed one). */
   #good: { file: string; size: number } | undefined;
-  #sinceCheckpoint = 0;
   readonly #token = randomUUID();
 
   constructor(options: JsonlAuditSinkOptions) {
     this.#opts = options;
     this.#dir = join(options.directory, options.instance);
     this.#clock = options.clock ?? Date.now;
+    this.#commit = new GroupCommit({
+      open: () => this.#open(),
+      persist: (events) => this.#append(events),
+      ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
+      checkpointEvery: options.checkpointEvery ?? 1000,
+    });
   }
 
   /** Files of the chain, oldest first. */
@@ -57,20 +61,16 @@ export class JsonlAuditSink implements AuditSink {
   }
 
   open(): Promise<AuditRecovery> {
-    return (this.#opened ??= this.#open().catch((err: unknown) => {
-      this.#opened = undefined; // try again on the next write
-      throw err;
-    }));
+    return this.#commit.open();
   }
 
-  async #open(): Promise<AuditRecovery> {
+  async #open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery }> {
     await mkdir(this.#dir, { recursive: true });
     await this.#lock();
     const tail = await JsonlAuditSink.#readTail(this.#dir);
     let tornBytes = tail.tornBytes;
     const recent = tail.recent;
-    const head = recent.at(-1);
-    this.#commit.chain = new Chain(head ? { seq: head.seq, hash: head.hash } : undefined);
+    const last = recent.at(-1);
     const dangling = danglingIntents(recent);
     // Chains of writers that died (their lock is still there, their process is gone): seal them too.
     for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
@@ -82,7 +82,7 @@ export class JsonlAuditSink implements AuditSink {
         dangling.push(...other.danglingIntents);
       }
     }
-    return { tornBytes, danglingIntents: dangling };
+    return { head: last && { seq: last.seq, hash: last.hash }, recovery: { tornBytes, danglingIntents: dangling } };
   }
 
   /** Cut a torn tail and read the last two day files of a chain. */
@@ -151,16 +151,6 @@ export class JsonlAuditSink implements AuditSink {
     return this.#commit.write(bodies);
   }
 
-  async #persist(events: AuditEvent[]): Promise<void> {
-    await this.#append(events);
-    this.#sinceCheckpoint += events.length;
-    if (this.#sinceCheckpoint >= (this.#opts.checkpointEvery ?? 1000)) {
-      const last = events.at(-1)!;
-      // The events are durable now: a checkpoint that fails must not fail (and roll back) their batch.
-      await this.#checkpoint(last.seq, last.hash).catch(() => undefined);
-    }
-  }
-
   async #append(events: AuditEvent[]): Promise<void> {
     const file = join(this.#dir, `${vietnamDayKey(this.#clock())}.jsonl`);
     const data = Buffer.from(events.map((e) => `${serializeEvent(e)}\n`).join(''), 'utf8');
@@ -181,17 +171,15 @@ export class JsonlAuditSink implements AuditSink {
     }
   }
 
-  /** Sign the head `seq`/`hash` (the batch just written, or the committed head at close). */
+  /** Sign `seq`/`hash` (the batch just written, or the head at close). */
   async #checkpoint(seq: number, hash: string): Promise<void> {
-    const key = this.#opts.checkpointKey;
-    if (!key || seq === 0) return;
+    const key = this.#opts.checkpointKey!;
     const head = { seq, hash };
     const c = signCheckpoint(key.key, key.kid, { instance: this.#opts.instance, seq: head.seq, hash: head.hash, ts: toVietnamIso(this.#clock()) });
     const fh = await open(join(this.#dir, 'checkpoints.jsonl'), 'a');
     try {
       await fh.write(`${JSON.stringify(c)}\n`);
       await fh.datasync();
-      this.#sinceCheckpoint = 0;
     } finally {
       await fh.close();
     }
@@ -202,10 +190,8 @@ export class JsonlAuditSink implements AuditSink {
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    if (this.#opened) {
-      const head = this.#commit.chain.last;
-      await this.#checkpoint(head.seq, head.hash).catch(() => undefined);
+    await this.#commit.close();
+    if (this.#commit.opened) {
       const path = join(this.#dir, '.lock');
       if (readLock(await readFile(path, 'utf8').catch(() => '')).token === this.#token) await rm(path, { force: true });
     }

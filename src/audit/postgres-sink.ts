@@ -1,5 +1,5 @@
 import { toVietnamIso, type Clock } from '../internal/time.js';
-import { Chain, serializeEvent, signCheckpoint, type Checkpoint } from './chain.js';
+import { serializeEvent, signCheckpoint, type Checkpoint } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
@@ -71,34 +71,37 @@ export class PostgresAuditSink implements AuditSink {
   readonly #o: PostgresAuditSinkOptions;
   readonly #table: string;
   readonly #clock: Clock;
-  readonly #commit = new GroupCommit((events) => this.#persist(events), () => this.open());
-  #opened: Promise<AuditRecovery> | undefined;
-  #sinceCheckpoint = 0;
+  readonly #commit: GroupCommit;
 
   constructor(options: PostgresAuditSinkOptions) {
     this.#o = options;
     this.#table = ident(options.table ?? 'dancu_audit');
     this.#clock = options.clock ?? Date.now;
+    this.#commit = new GroupCommit({
+      open: () => this.#open(),
+      persist: (events) => this.#persist(events),
+      ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
+      checkpointEvery: options.checkpointEvery ?? 1000,
+    });
   }
 
   open(): Promise<AuditRecovery> {
-    return (this.#opened ??= this.#open().catch((err: unknown) => {
-      this.#opened = undefined;
-      throw err;
-    }));
+    return this.#commit.open();
   }
 
-  async #open(): Promise<AuditRecovery> {
+  async #open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery }> {
     if (this.#o.migrate ?? true) await this.#o.pool.query(auditMigrationSql(this.#table));
     const head = await this.#o.pool.query(`SELECT seq, hash FROM ${this.#table} WHERE instance = $1 ORDER BY seq DESC LIMIT 1`, [this.#o.instance]);
     const row = head.rows[0];
-    this.#commit.chain = new Chain(row ? { seq: Number(row['seq']), hash: String(row['hash']) } : undefined);
     const recent = await this.#o.pool.query(
       `SELECT line FROM ${this.#table} WHERE instance = $1 AND type IN ('lookup.intent', 'lookup.outcome') AND ts > now() - interval '2 days' ORDER BY seq`,
       [this.#o.instance],
     );
     const events = recent.rows.map((r) => AuditEventSchema.parse(JSON.parse(String(r['line']))));
-    return { tornBytes: 0, danglingIntents: danglingIntents(events) };
+    return {
+      head: row ? { seq: Number(row['seq']), hash: String(row['hash']) } : undefined,
+      recovery: { tornBytes: 0, danglingIntents: danglingIntents(events) },
+    };
   }
 
   write(bodies: readonly AuditEventBody[]): Promise<void> {
@@ -115,32 +118,21 @@ export class PostgresAuditSink implements AuditSink {
     });
     // One statement is one transaction: all rows or none, durable at commit.
     await this.#o.pool.query(`INSERT INTO ${this.#table} (instance, seq, ts, type, hash, prev_hash, line, event) VALUES ${rows.join(', ')}`, values);
-    this.#sinceCheckpoint += events.length;
-    if (this.#sinceCheckpoint >= (this.#o.checkpointEvery ?? 1000)) {
-      const last = events.at(-1)!;
-      await this.#checkpoint(last.seq, last.hash).catch(() => undefined);
-    }
   }
 
   async #checkpoint(seq: number, hash: string): Promise<void> {
-    const key = this.#o.checkpointKey;
-    if (!key || seq === 0) return;
+    const key = this.#o.checkpointKey!;
     const c = signCheckpoint(key.key, key.kid, { instance: this.#o.instance, seq, hash, ts: toVietnamIso(this.#clock()) });
     await this.#o.pool.query(`INSERT INTO ${this.#table}_checkpoints (instance, seq, hash, ts, kid, sig) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
       [c.instance, c.seq, c.hash, c.ts, c.kid, c.sig]);
-    this.#sinceCheckpoint = 0;
   }
 
   flush(): Promise<void> {
     return this.#commit.flush();
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    if (this.#opened) {
-      const head = this.#commit.chain.last;
-      await this.#checkpoint(head.seq, head.hash).catch(() => undefined);
-    }
+  close(): Promise<void> {
+    return this.#commit.close();
   }
 }
 
