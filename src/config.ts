@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CITIZEN_FIELDS } from './citizen/types.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, CredentialError, type ConfigIssue } from './errors.js';
+import { DEFAULT_CREDENTIAL_POLICY, secretAgeDays, secretProblems, type CredentialPolicy } from './credentials/policy.js';
 import { canonicalJson, sha256Hex } from './internal/canonical.js';
 import type { Clock } from './internal/time.js';
 import type { Operation, PurposeDefinition } from './purpose/registry.js';
@@ -167,8 +168,17 @@ export interface DancuClientOptions {
    * `[::1]`, `localhost`), i.e. the sandbox. No credentials, query or fragment in it.
    */
   baseUrl: string | URL;
-  /** OAuth2 client credentials issued for this system. Never logged. */
-  credentials: ClientCredentials;
+  /**
+   * OAuth2 client credentials issued for this system. Never logged. `issuedAt` (when the secret was
+   * issued) lets the client warn before and refuse after `credentialPolicy.maxAgeDays`.
+   */
+  credentials: ClientCredentials & { issuedAt?: string | Date };
+  /**
+   * Credential hygiene. Default: secret ≥ 8 characters with upper, lower, digit and special, not a
+   * known default, not containing the client id (`ERR_CREDENTIALS_WEAK`); with `issuedAt`, a warning
+   * `warnDays` (7) before and `ERR_CREDENTIALS_EXPIRED` after `maxAgeDays` (90).
+   */
+  credentialPolicy?: Partial<CredentialPolicy>;
   /** mTLS material, when the gateway requires a client certificate. */
   tls?: TlsOptions;
   /** Who is calling: recorded with every request. */
@@ -287,7 +297,19 @@ const profileSchema = z.custom<WireProfile>(
 
 const optionsSchema = z.strictObject({
   baseUrl: z.union([z.string(), z.instanceof(URL)]),
-  credentials: z.strictObject({ clientId: text(256), clientSecret: z.string().min(1).max(1024) }),
+  credentials: z.strictObject({
+    clientId: text(256),
+    clientSecret: z.string().min(1).max(1024),
+    issuedAt: z.union([z.string(), z.date()]).refine((v) => !Number.isNaN(new Date(v).getTime()), 'not a date').optional(),
+  }),
+  credentialPolicy: z
+    .strictObject({
+      minLength: positiveInt.max(256).optional(),
+      requireMixed: z.boolean().optional(),
+      maxAgeDays: positiveInt.max(3650).optional(),
+      warnDays: z.number().int().min(0).max(365).optional(),
+    })
+    .optional(),
   tls: z
     .strictObject({ ca: z.union([pem, z.array(pem)]).optional(), cert: pem.optional(), key: pem.optional(), passphrase: z.string().optional() })
     .refine((t) => (t.cert === undefined) === (t.key === undefined), { message: 'cert and key go together', path: ['key'] })
@@ -378,7 +400,8 @@ const optionsSchema = z.strictObject({
 /** How to fix the most common mistakes, by the first segment(s) of the option path. */
 const FIXES: Array<[RegExp, string]> = [
   [/^baseUrl/, 'pass the gateway URL, e.g. "https://lgsp.example.gov.vn/dancu" (http only for 127.0.0.1/localhost)'],
-  [/^credentials/, 'pass { clientId, clientSecret } as issued for this system (load the secret from the environment)'],
+  [/^credentials/, 'pass { clientId, clientSecret, issuedAt? } as issued for this system (load the secret from the environment)'],
+  [/^credentialPolicy/, 'pass { minLength?, requireMixed?, maxAgeDays?, warnDays? }'],
   [/^tls/, 'pass PEM strings or Buffers: { ca?, cert, key } (cert and key together)'],
   [/^system/, 'pass { id, unitCode, version } of your system (unitCode is MaDonVi)'],
   [/^purposes\.\d+\.fields/, `list the fields the purpose may read, from: ${CITIZEN_FIELDS.join(', ')}`],
@@ -440,6 +463,17 @@ function checkBaseUrl(raw: string | URL, tls: unknown): URL {
   if (problem) throw new ConfigError([{ path: 'baseUrl', received: typeof raw, message: problem, fix: fixFor('baseUrl') }]);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
+}
+
+function checkCredentials(c: { clientId: string; clientSecret: string; issuedAt?: string | Date | undefined }, policy: CredentialPolicy, now: number): void {
+  const problems = secretProblems(c.clientId, c.clientSecret, policy);
+  if (problems.length > 0) throw new CredentialError('ERR_CREDENTIALS_WEAK', problems);
+  if (c.issuedAt === undefined) return;
+  const age = secretAgeDays(new Date(c.issuedAt), now);
+  if (age > policy.maxAgeDays) throw new CredentialError('ERR_CREDENTIALS_EXPIRED', [`issued ${Math.floor(age)} days ago, at most ${policy.maxAgeDays} allowed`]);
+  if (age > policy.maxAgeDays - policy.warnDays) {
+    process.emitWarning(`dancu client secret expires in ${Math.ceil(policy.maxAgeDays - age)} day(s) under the credential policy; rotate it.`, { code: 'DANCU_CREDENTIALS_EXPIRING' });
+  }
 }
 
 function clockOf(c: unknown): Clock {
@@ -518,6 +552,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (!parsed.success) throw new ConfigError(issuesFrom(parsed.error, input));
   const o = parsed.data;
   const baseUrl = checkBaseUrl(o.baseUrl, o.tls);
+  checkCredentials(o.credentials, { ...DEFAULT_CREDENTIAL_POLICY, ...(o.credentialPolicy as Partial<CredentialPolicy> | undefined) }, clockOf(o.clock)());
   const purposes = o.purposes.map((p) => {
     const def: PurposeDefinition = { code: p.code, title: p.title, legalBasis: p.legalBasis, operations: [...new Set(p.operations)] };
     if (p.fields) def.fields = [...new Set(p.fields)];

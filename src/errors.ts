@@ -15,6 +15,8 @@
 /** Every code the SDK throws. Stable across minor versions; documented in `docs/errors.md`. */
 export type DancuErrorCode =
   | 'ERR_CONFIG_INVALID'
+  | 'ERR_CREDENTIALS_WEAK'
+  | 'ERR_CREDENTIALS_EXPIRED'
   | 'ERR_INPUT_INVALID'
   | 'ERR_OPERATOR_REQUIRED'
   | 'ERR_PURPOSE_REQUIRED'
@@ -108,6 +110,22 @@ export class ConfigError extends DancuError {
     const lines = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message} (received ${i.received}). Fix: ${i.fix}`);
     super('ERR_CONFIG_INVALID', `Invalid dancu options:\n${lines.join('\n')}`, options);
     this.issues = issues;
+  }
+}
+
+/** The client secret breaks the credential policy, or is older than it allows. Thrown at construction. */
+export class CredentialError extends DancuError {
+  static override readonly kind: string = 'CredentialError';
+  /** What is wrong (never the secret itself). */
+  readonly problems: readonly string[];
+  constructor(code: 'ERR_CREDENTIALS_WEAK' | 'ERR_CREDENTIALS_EXPIRED', problems: readonly string[]) {
+    super(
+      code,
+      code === 'ERR_CREDENTIALS_WEAK'
+        ? `The client secret is too weak (${problems.join('; ')}). Ask the provincial police data centre for a strong one; weak and default passwords got provinces cut off.`
+        : `The client secret has expired under the credential policy (${problems.join('; ')}). Rotate it and update credentials.issuedAt.`,
+    );
+    this.problems = problems;
   }
 }
 
