@@ -13,7 +13,7 @@ import type { CachePlan } from './cache/dedup.js';
 import { deriveCacheKeys } from './cache/keys.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/types.js';
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { deriveAuditKeys } from './audit/keys.js';
 import { hostname } from 'node:os';
 import { JsonlAuditSink } from './audit/jsonl-sink.js';

@@ -16,7 +16,8 @@ export interface AuditPlan {
   failOpen: boolean;
 }
 
-type Partial = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
+/** An event as the client describes it; the trail adds version, time, id and system. */
+type EventDraft = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
 
 /**
  * Step 6 of the pipeline, and every other event: builds events (system, time, id, subject HMAC)
@@ -48,11 +49,11 @@ export class AuditTrail {
 
   async #start(): Promise<void> {
     const recovery = await this.#guard(async () => (await this.#plan.sink.open?.()) ?? { tornBytes: 0, danglingIntents: [] });
-    const events: Partial[] = [];
+    const events: EventDraft[] = [];
     if (recovery && (recovery.tornBytes > 0 || recovery.danglingIntents.length > 0)) {
       events.push({ type: 'audit.recovered', detail: { tornBytes: recovery.tornBytes, danglingIntents: recovery.danglingIntents.length } });
       for (const i of recovery.danglingIntents) {
-        const e: Partial = { type: 'lookup.outcome', intentId: i.eventId, outcome: 'unknown', code: 'CRASHED_BEFORE_OUTCOME', detail: { chain: i.system.instance, intentSeq: i.seq } };
+        const e: EventDraft = { type: 'lookup.outcome', intentId: i.eventId, outcome: 'unknown', code: 'CRASHED_BEFORE_OUTCOME', detail: { chain: i.system.instance, intentSeq: i.seq } };
         for (const k of ['operator', 'purpose', 'operation', 'subject', 'fields', 'requestId'] as const) if (i[k] !== undefined) (e as Record<string, unknown>)[k] = i[k];
         events.push(e);
       }
@@ -73,7 +74,7 @@ export class AuditTrail {
   }
 
   /** Build and durably write events; returns their ids. Throws `ERR_AUDIT_UNAVAILABLE` when the sink fails. */
-  async write(partials: readonly Partial[]): Promise<string[]> {
+  async write(partials: readonly EventDraft[]): Promise<string[]> {
     const ts = toVietnamIso(this.#clock());
     const bodies = partials.map((p) => ({ v: AUDIT_SCHEMA_VERSION, ts, eventId: randomUUID(), system: this.#system, ...p }) as AuditEventBody);
     await this.#guard(() => this.#plan.sink.write(bodies));

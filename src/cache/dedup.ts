@@ -55,10 +55,6 @@ export class Dedup {
     this.#plan = plan;
   }
 
-  get plan(): CachePlan {
-    return this.#plan;
-  }
-
   async run(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<DedupOutcome> {
     if (!this.#plan.enabled) return { entry: await call(), source: 'upstream' };
     const pending = this.#inflight.get(key);
