@@ -12,6 +12,7 @@ import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
 import { HttpClient } from './transport/http.js';
 import type { LookupAnswer, RequestMeta, VerifyAnswer } from './transport/types.js';
 import { Upstream, type AttemptHooks } from './transport/upstream.js';
+import { CircuitBreaker } from './transport/breaker.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 import { Dedup, type CacheStats, type DedupOutcome, type ResultSource } from './cache/dedup.js';
 import { AuditTrail, outcomeOf } from './audit/trail.js';
@@ -20,6 +21,7 @@ import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
 import { nameKey } from './citizen/name.js';
 import { vietnamDate } from './internal/time.js';
+import { Guards, type GuardAlert, type GuardProbe } from './guard/guards.js';
 
 export type { ResultSource } from './cache/dedup.js';
 
@@ -115,6 +117,7 @@ class Client implements DancuClient {
   readonly #quota: QuotaManager;
   readonly #dedup: Dedup;
   readonly #audit: AuditTrail;
+  readonly #guards: Guards;
   #closed = false;
 
   constructor(opts: ResolvedOptions) {
@@ -129,9 +132,11 @@ class Client implements DancuClient {
       connections: opts.maxConnections,
       tls: opts.tls,
     });
-    this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs, opts.retry);
+    this.#upstream = new Upstream(opts.profile, this.#http, opts.credentials, opts.clock, opts.tokenRefreshSkewMs, opts.retry,
+      opts.breaker && new CircuitBreaker(opts.breaker, opts.clock));
     this.#quota = new QuotaManager({ ...opts.quota, clock: opts.clock });
     this.#dedup = new Dedup(opts.cache);
+    this.#guards = new Guards(opts.guards, opts.system.unitCode, opts.clock);
     this.#audit = new AuditTrail(opts.audit, opts.system, opts.fingerprint, opts.clock, {
       baseUrl: opts.baseUrl.href,
       profile: opts.profile.name,
@@ -171,6 +176,7 @@ class Client implements DancuClient {
         ctx,
         id: v.id.value,
         fields: v.sex ? ['fullName', 'dateOfBirth', 'sex'] : ['fullName', 'dateOfBirth'],
+        probe: { idNumber: v.id.value, masked: maskIdNumber(v.id.value), values: [['dateOfBirth', v.dateOfBirth], ['fullName', nameKey(v.fullName)]] },
         keyParts: ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? ''],
         send: (meta, hooks) => {
           const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
@@ -192,6 +198,7 @@ class Client implements DancuClient {
         ctx,
         id: v.id.value,
         fields,
+        probe: undefined,
         keyParts: ['l', [...fields].sort().join(',')],
         send: (meta, hooks) => this.#upstream.call('lookup', { ...meta, idNumber: v.id.value, fields }, hooks, ctx.signal),
       };
@@ -222,6 +229,7 @@ class Client implements DancuClient {
       ctx: NormalisedContext;
       id: string;
       fields: string[];
+      probe: GuardProbe | undefined;
       keyParts: string[];
       send: (meta: RequestMeta, hooks: AttemptHooks) => Promise<VerifyAnswer | LookupAnswer>;
     },
@@ -235,7 +243,7 @@ class Client implements DancuClient {
       await this.#audit.write([{ type: 'lookup.denied', operation, ...this.#describe(context, input), ...outcomeOf(undefined, err) }]);
       throw err;
     }
-    const { ctx, id, fields, keyParts, send } = admitted;
+    const { ctx, id, fields, probe, keyParts, send } = admitted;
     const def = this.#purposes.get(ctx.purpose.code)!;
     const base = {
       operation,
@@ -244,6 +252,13 @@ class Client implements DancuClient {
       subject: this.#audit.subject(id),
       fields,
     };
+    const verdict = await this.#guards.check(ctx, probe); //                            3 guards
+    const alerts = verdict.alerts.map((a) => this.#alertEvent(a, base));
+    if (verdict.denial) {
+      await this.#audit.write([...alerts, { ...base, type: 'lookup.denied', ...outcomeOf(undefined, verdict.denial) }]);
+      throw verdict.denial;
+    }
+    if (alerts.length > 0) await this.#audit.write(alerts);
     const { key, subject } = entryKey(this.#opts.cache.keys, id, [...keyParts, this.#scope(ctx)]);
     let led = false;
     let out: DedupOutcome;
@@ -275,6 +290,17 @@ class Client implements DancuClient {
       await this.#audit.write([{ ...base, type: 'cache.hit', source: out.source, requestId: out.entry.requestId, ...outcomeOf('citizen' in answer ? { found: answer.found } : answer) }]);
     }
     return { ...out, ctx, id };
+  }
+
+  #alertEvent(a: GuardAlert, base: { operation: Operation; operator: NormalisedContext['operator']; purpose: { code: string }; subject: ReturnType<AuditTrail['subject']> }) {
+    return {
+      type: 'guard.alert' as const,
+      operation: base.operation,
+      operator: base.operator,
+      purpose: base.purpose,
+      ...(a.guard === 'enumeration' ? { subject: base.subject } : {}),
+      detail: { guard: a.guard, ...a.detail },
+    };
   }
 
   /** What can be said of a refused call without trusting its shape: strings only, the ID as HMAC + mask. */
@@ -384,13 +410,5 @@ class Client implements DancuClient {
  * ```
  */
 export function createClient(options: DancuClientOptions): DancuClient {
-  const resolved = resolveOptions(options);
-  const preview = (['guards'] as const).filter((k) => resolved[k] !== undefined);
-  if (preview.length > 0) {
-    process.emitWarning(
-      `dancu ${preview.join(', ')} options are validated but not enforced by this version; do not rely on them yet.`,
-      { code: 'DANCU_NOT_ENFORCED' },
-    );
-  }
-  return new Client(resolved);
+  return new Client(resolveOptions(options));
 }

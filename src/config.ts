@@ -13,7 +13,13 @@ import type { CachePlan } from './cache/dedup.js';
 import { deriveCacheKeys } from './cache/keys.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/types.js';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import type { GuardAlert, GuardPlan } from './guard/guards.js';
+import { Networks, parseCidr } from './guard/ip.js';
+import { MemoryGuardStore } from './guard/memory-store.js';
+import { RedisGuardStore } from './guard/redis-store.js';
+import type { GuardStore } from './guard/types.js';
+import { sharedRedisOf } from './internal/redis.js';
 import { deriveAuditKeys } from './audit/keys.js';
 import { hostname } from 'node:os';
 import { JsonlAuditSink } from './audit/jsonl-sink.js';
@@ -21,6 +27,7 @@ import type { AuditSink } from './audit/sink.js';
 import type { AuditPlan } from './audit/trail.js';
 import { referenceProfile } from './transport/reference-profile.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './transport/retry.js';
+import { DEFAULT_BREAKER, type BreakerPolicy } from './transport/breaker.js';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
 import { VERSION } from './version.js';
 
@@ -92,6 +99,23 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap of one backoff delay, in ms. Default `5000`. */
   maxDelayMs?: number;
+  /**
+   * Longest `Retry-After` of a 5xx answer that is waited for inside a call, in ms; a longer one is
+   * not retried. Default `10000`. (A 429 is never retried: it opens the shared stop.)
+   */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * Circuit breaker, per process: after `failureThreshold` consecutive failed attempts (5xx,
+ * unreachable, timeout, unusable answer) calls are refused at once (`ERR_CIRCUIT_OPEN`) for
+ * `cooldownMs`, then one probe goes through. A lock answer opens it until the lock ends.
+ */
+export interface BreakerOptions {
+  /** Default `5`. */
+  failureThreshold?: number;
+  /** Default `30000`. */
+  cooldownMs?: number;
 }
 
 /**
@@ -153,12 +177,50 @@ export interface AuditOptions {
   failOpen?: boolean;
 }
 
-/** Guard options (preview; enforced by a later release). */
+/**
+ * Guards (step 3): refuse the patterns of the Quảng Trị and Bình Thuận incidents before any cache,
+ * quota or network use, and record each refusal. Enumeration is on by default; velocity and the IP
+ * allowlist when configured; new-IP alerts by default. State is in memory, or in Redis when the quota
+ * or cache store is Redis (a macro spread over processes is still seen), or in `store`.
+ */
 export interface GuardOptions {
-  enumeration?: { maxDistinct?: number; windowMs?: number };
-  velocity?: { perMinute?: number };
-  /** Allowed operator IPs/CIDRs: one list for all, or per operator id. */
-  ipAllowlist?: string[] | Record<string, string[]>;
+  /**
+   * The same citizen tried with more than `maxDistinct` different dates of birth (or names) within
+   * `windowMs` → further new values are refused (`ERR_GUARD_ENUMERATION`) and a `guard.alert` is
+   * written. Catches birth-year enumeration on 9-digit CMND numbers, which carry no year.
+   * Default `{ maxDistinct: 3, windowMs: 24 h }`; `false` turns it off.
+   */
+  enumeration?: { maxDistinct?: number; windowMs?: number } | false;
+  /**
+   * An operator faster than a person (more than `perMinute` calls in a minute) or machine-regular
+   * (the last `regularity.samples` calls spaced with a coefficient of variation ≤ `maxCv`, mean gap
+   * ≤ `maxMeanGapMs`) is blocked for `blockMs` (`ERR_GUARD_VELOCITY`) and a `guard.alert` is written.
+   * Counts every call of the operator, cached ones included. Default: off. Regularity defaults
+   * (when `velocity` is given): `{ samples: 10, maxCv: 0.1, maxMeanGapMs: 60000 }`; `false` turns it off.
+   */
+  velocity?: {
+    perMinute?: number;
+    blockMs?: number;
+    regularity?: { samples?: number; maxCv?: number; maxMeanGapMs?: number } | false;
+  };
+  /**
+   * Where operators may call from: `allow` for the whole unit, `operators[id]` per operator (it
+   * replaces `allow` for that operator). Addresses or CIDR blocks, IPv4 or IPv6. A call from
+   * elsewhere is refused (`ERR_GUARD_IP`). `alertOnNewIp` (default `true`): the first call of an
+   * operator from an IP not seen in `rememberDays` (default 90) writes a `guard.alert`.
+   */
+  ip?: { allow?: string[]; operators?: Record<string, string[]>; alertOnNewIp?: boolean; rememberDays?: number };
+  /** Where guard state lives. Default: Redis when the quota or cache store is Redis, else memory. */
+  store?: GuardStore;
+  /**
+   * Longest a guard store check may take, in ms. Default `500`. When the store fails or is slower,
+   * the guards keep working on this process's own memory for 5 s before trying the store again:
+   * they still refuse what this process sees, and the store's outage is left to the quota (which
+   * fails closed) to decide.
+   */
+  storeTimeoutMs?: number;
+  /** Called with every alert (also written to the audit trail): page someone. Must not throw. */
+  onAlert?: (alert: GuardAlert) => void;
 }
 
 /** Options of {@link createClient}. Validated once, at construction (`ERR_CONFIG_INVALID`). */
@@ -205,11 +267,13 @@ export interface DancuClientOptions {
   quota?: QuotaOptions;
   /** Retry policy. Default: 3 attempts, 200 ms base, 5 s cap. */
   retry?: RetryOptions;
+  /** Circuit breaker. Default: 5 consecutive failures, 30 s cooldown; `false` turns it off. */
+  breaker?: BreakerOptions | false;
   /** Dedup (single-flight and result cache). Default: on, in memory, match 24 h, mismatch/not found 5 min, lookup off. */
   cache?: CacheOptions;
   /** Audit trail. Default: JSONL in `./dancu-audit`, fail closed. */
   audit?: AuditOptions;
-  /** Guards (preview). */
+  /** Guards: enumeration (default on), operator velocity, IP policy (default: new-IP alerts). */
   guards?: GuardOptions;
 }
 
@@ -237,9 +301,10 @@ export interface ResolvedOptions {
     fallbackInstances: number | undefined;
   };
   retry: RetryPolicy;
+  breaker: BreakerPolicy | undefined;
   cache: CachePlan;
   audit: AuditPlan;
-  guards: GuardOptions | undefined;
+  guards: GuardPlan;
   /** sha256 over version, profile, system, purposes, quota, cache, audit, guards (no secrets). */
   fingerprint: string;
 }
@@ -274,6 +339,13 @@ const quotaStoreSchema = z.custom<QuotaStore>(
     ['reserve', 'stop', 'status', 'activeStop'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
   { message: 'expected a QuotaStore { reserve, stop, status, activeStop } (MemoryQuotaStore or RedisQuotaStore)' },
 );
+
+const guardStoreSchema = z.custom<GuardStore>(
+  (v) => typeof v === 'object' && v !== null &&
+    ['admitDistinct', 'recordCall', 'block', 'remember'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  { message: 'expected a GuardStore { admitDistinct, recordCall, block, remember } (MemoryGuardStore or RedisGuardStore)' },
+);
+const cidr = z.string().refine((v) => parseCidr(v) !== undefined, 'not an IP address or CIDR block (e.g. 10.0.0.0/8)');
 
 const purposeSchema = z
   .strictObject({
@@ -352,7 +424,14 @@ const optionsSchema = z.strictObject({
       attempts: positiveInt.max(5).optional(),
       baseDelayMs: z.number().int().min(0).max(60_000).optional(),
       maxDelayMs: z.number().int().min(0).max(300_000).optional(),
+      maxRetryAfterMs: z.number().int().min(0).max(300_000).optional(),
     })
+    .optional(),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({ failureThreshold: positiveInt.max(1000).optional(), cooldownMs: positiveInt.max(3_600_000).optional() }),
+    ])
     .optional(),
   cache: z
     .strictObject({
@@ -390,9 +469,36 @@ const optionsSchema = z.strictObject({
     .optional(),
   guards: z
     .strictObject({
-      enumeration: z.strictObject({ maxDistinct: positiveInt.optional(), windowMs: positiveInt.optional() }).optional(),
-      velocity: z.strictObject({ perMinute: positiveInt.optional() }).optional(),
-      ipAllowlist: z.union([z.array(z.string()), z.record(z.string(), z.array(z.string()))]).optional(),
+      enumeration: z
+        .union([z.literal(false), z.strictObject({ maxDistinct: positiveInt.max(1000).optional(), windowMs: positiveInt.max(30 * 86_400_000).optional() })])
+        .optional(),
+      velocity: z
+        .strictObject({
+          perMinute: positiveInt.max(100_000).optional(),
+          blockMs: positiveInt.max(7 * 86_400_000).optional(),
+          regularity: z
+            .union([
+              z.literal(false),
+              z.strictObject({
+                samples: z.number().int().min(3).max(1000).optional(),
+                maxCv: z.number().min(0).max(1).optional(),
+                maxMeanGapMs: positiveInt.max(3_600_000).optional(),
+              }),
+            ])
+            .optional(),
+        })
+        .optional(),
+      ip: z
+        .strictObject({
+          allow: z.array(cidr).optional(),
+          operators: z.record(z.string(), z.array(cidr)).optional(),
+          alertOnNewIp: z.boolean().optional(),
+          rememberDays: positiveInt.max(3650).optional(),
+        })
+        .optional(),
+      store: guardStoreSchema.optional(),
+      storeTimeoutMs: positiveInt.max(30_000).optional(),
+      onAlert: fn.optional(),
     })
     .optional(),
 });
@@ -412,12 +518,14 @@ const FIXES: Array<[RegExp, string]> = [
   [/^quota\.perDay/, 'lower perDay, or raise lockThreshold only if the upstream threshold really is higher (docs/quotas.md)'],
   [/^quota\.store/, 'pass new MemoryQuotaStore() or new RedisQuotaStore({ client }) (docs/quotas.md)'],
   [/^quota/, 'see docs/quotas.md for the shape of the quota options'],
-  [/^retry/, 'pass { attempts (1–5), baseDelayMs, maxDelayMs }'],
+  [/^retry/, 'pass { attempts (1–5), baseDelayMs, maxDelayMs, maxRetryAfterMs }'],
+  [/^breaker/, 'pass { failureThreshold, cooldownMs } or false'],
   [/^cache\.secret/, 'pass a random secret of at least 32 bytes from your secret store, the same in every process'],
   [/^cache/, 'see docs/caching.md for the shape of the cache options'],
   [/^audit\.secret/, 'pass a random secret of at least 32 bytes from your secret store; keep it for the auditors'],
   [/^audit/, 'see docs/audit.md for the shape of the audit options'],
-  [/^guards/, 'see the TSDoc of the option for its shape'],
+  [/^guards\.ip/, 'list addresses or CIDR blocks, e.g. { allow: ["10.20.0.0/16"], operators: { "cb.an": ["10.20.1.15"] } }'],
+  [/^guards/, 'see docs/guards.md for the shape of the guard options'],
 ];
 
 function fixFor(path: string): string {
@@ -520,6 +628,42 @@ function resolveAudit(a: AuditOptions | undefined, clock: Clock | undefined): Au
   return { sink, instance, subjectKey: keys.subject, rawSubject: a?.rawSubject ?? false, failOpen: a?.failOpen ?? false };
 }
 
+type GuardInputs = { quotaStore: QuotaStore; cacheStore: CacheStore | undefined; secret: string | Buffer; clock: Clock | undefined };
+
+function resolveGuards(g: GuardOptions | undefined, shared: GuardInputs): GuardPlan {
+  const redis = sharedRedisOf(shared.quotaStore) ?? sharedRedisOf(shared.cacheStore);
+  const store =
+    g?.store ??
+    (redis
+      ? new RedisGuardStore({ client: redis.scriptClient, prefix: redis.prefix, ...(redis.clock ? { clock: redis.clock } : {}) })
+      : new MemoryGuardStore(shared.clock ? { clock: shared.clock } : {}));
+  const e = g?.enumeration;
+  const v = g?.velocity;
+  const r = v?.regularity;
+  const secret = Buffer.isBuffer(shared.secret) ? shared.secret : Buffer.from(shared.secret, 'utf8');
+  return {
+    enumeration: e === false ? undefined : { maxDistinct: e?.maxDistinct ?? 3, windowMs: e?.windowMs ?? 86_400_000 },
+    velocity: v && {
+      perMinute: v.perMinute,
+      blockMs: v.blockMs ?? 15 * 60_000,
+      regularity: r === false ? undefined : { samples: r?.samples ?? 10, maxCv: r?.maxCv ?? 0.1, maxMeanGapMs: r?.maxMeanGapMs ?? 60_000 },
+    },
+    ip: {
+      allow: g?.ip?.allow ? new Networks(g.ip.allow) : undefined,
+      operators: new Map(Object.entries(g?.ip?.operators ?? {}).map(([id, list]) => [id, new Networks(list)])),
+      alertOnNewIp: g?.ip?.alertOnNewIp ?? true,
+      rememberMs: (g?.ip?.rememberDays ?? 90) * 86_400_000,
+    },
+    store,
+    // Shared by every process of the deployment without another secret to distribute: the cache
+    // secret when there is one, else the client secret. Only HMAC input; never stored or sent.
+    key: Buffer.from(hkdfSync('sha256', secret, Buffer.from('dancu-guard'), 'key', 32)),
+    storeTimeoutMs: g?.storeTimeoutMs ?? 500,
+    fallback: new MemoryGuardStore(shared.clock ? { clock: shared.clock } : {}),
+    onAlert: g?.onAlert,
+  };
+}
+
 function resolveCache(c: CacheOptions | undefined, clock: Clock | undefined): CachePlan {
   const ttl = c?.ttlMs ?? {};
   const store = c?.store ?? new MemoryCacheStore({ maxEntries: c?.maxEntries ?? 10_000, ...(clock ? { clock } : {}) });
@@ -561,8 +705,16 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const profile = o.profile ?? referenceProfile;
   const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock));
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
+  const breaker: BreakerPolicy | undefined = o.breaker === false ? undefined : { ...DEFAULT_BREAKER, ...(o.breaker as Partial<BreakerPolicy> | undefined) };
   const audit = resolveAudit(o.audit as AuditOptions | undefined, o.clock as Clock | undefined);
   const cache = resolveCache(o.cache as CacheOptions | undefined, o.clock as Clock | undefined);
+  const guardOptions = o.guards as GuardOptions | undefined;
+  const guards = resolveGuards(guardOptions, {
+    quotaStore: quota.store,
+    cacheStore: (o.cache as CacheOptions | undefined)?.store,
+    secret: (o.cache as CacheOptions | undefined)?.secret ?? o.credentials.clientSecret,
+    clock: o.clock as Clock | undefined,
+  });
   const fingerprint = sha256Hex(
     canonicalJson({
       version: VERSION,
@@ -572,9 +724,15 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       purposes,
       quota,
       retry,
+      breaker,
       cache: { ...cache, keys: cache.keys.keyId },
       audit: { sink: audit.sink, rawSubject: audit.rawSubject, failOpen: audit.failOpen }, // not the instance: it names a process
-      guards: o.guards,
+      guards: {
+        enumeration: guards.enumeration ?? false,
+        velocity: guards.velocity ?? false,
+        ip: { allow: guardOptions?.ip?.allow, operators: guardOptions?.ip?.operators, alertOnNewIp: guards.ip.alertOnNewIp },
+        store: guards.store,
+      },
     }),
   );
   return {
@@ -593,9 +751,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     clock: clockOf(o.clock),
     quota,
     retry,
+    breaker,
     cache,
     audit,
-    guards: o.guards as GuardOptions | undefined,
+    guards,
     fingerprint,
   };
 }

@@ -23,6 +23,9 @@ export type DancuErrorCode =
   | 'ERR_PURPOSE_NOT_REGISTERED'
   | 'ERR_PURPOSE_OPERATION'
   | 'ERR_PURPOSE_FIELD'
+  | 'ERR_GUARD_ENUMERATION'
+  | 'ERR_GUARD_VELOCITY'
+  | 'ERR_GUARD_IP'
   | 'ERR_QUOTA_EXCEEDED'
   | 'ERR_QUOTA_UNAVAILABLE'
   | 'ERR_AUDIT_UNAVAILABLE'
@@ -30,6 +33,7 @@ export type DancuErrorCode =
   | 'ERR_SESSION_ENDED'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
+  | 'ERR_CIRCUIT_OPEN'
   | 'ERR_UNAUTHORIZED'
   | 'ERR_UPSTREAM'
   | 'ERR_UPSTREAM_UNREACHABLE'
@@ -178,6 +182,27 @@ export class PurposeError extends DancuError {
 }
 
 /**
+ * Step 3: a guard refused the call before any cache, quota or network use: the same citizen tried
+ * with too many different dates of birth or names (`ERR_GUARD_ENUMERATION`), an operator working
+ * faster or more regularly than a person can (`ERR_GUARD_VELOCITY`), an operator outside the
+ * allowed networks (`ERR_GUARD_IP`). Every denial is in the audit trail.
+ */
+export class GuardError extends DancuError {
+  static override readonly kind: string = 'GuardError';
+  /** When the refusal lifts, in ms, if it is time-bound (enumeration window, velocity block). */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    code: 'ERR_GUARD_ENUMERATION' | 'ERR_GUARD_VELOCITY' | 'ERR_GUARD_IP',
+    message: string,
+    retryAfterMs?: number,
+    options?: DancuErrorOptions,
+  ) {
+    super(code, message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
  * Step 5: the client-side quota refused the call (no network call was made), or the quota store
  * could not answer in time (the client fails closed rather than risk the province's lock).
  */
@@ -238,6 +263,25 @@ export class TransportError extends DancuError {
   }
 }
 
+/**
+ * The circuit breaker is open after consecutive upstream failures (or a lock): the call was refused
+ * at once, with no quota spent and no request sent. It lets one probe through after `retryAfterMs`.
+ */
+export class CircuitOpenError extends TransportError {
+  static override readonly kind: string = 'CircuitOpenError';
+  /** When the breaker lets a probe through, in ms. */
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, reason: 'failures' | 'probing') {
+    super(
+      'ERR_CIRCUIT_OPEN',
+      reason === 'probing'
+          ? 'The circuit breaker is half-open and one probe request is in flight; nothing was sent. Retry shortly.'
+          : `The upstream failed repeatedly; the circuit breaker refuses calls for ${retryAfterMs} ms, then lets one probe through. Nothing was sent.`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** The upstream answered with an error status. */
 export class UpstreamError extends TransportError {
   static override readonly kind: string = 'UpstreamError';
@@ -245,15 +289,18 @@ export class UpstreamError extends TransportError {
   readonly status: number;
   /** The upstream's own error code (`MaLoi` in the reference profile), if it sent one. */
   readonly upstreamCode: string | undefined;
+  /** `Retry-After` of the answer, in ms, when it carried one (e.g. a 503 during maintenance). */
+  readonly retryAfterMs: number | undefined;
   constructor(
     code: DancuErrorCode,
     status: number,
     message: string,
-    init: { requestId?: string; upstreamCode?: string; cause?: unknown } = {},
+    init: { requestId?: string; upstreamCode?: string; retryAfterMs?: number; cause?: unknown } = {},
   ) {
     super(code, message, init.requestId, { cause: init.cause });
     this.status = status;
     this.upstreamCode = init.upstreamCode;
+    this.retryAfterMs = init.retryAfterMs;
   }
 }
 
@@ -261,15 +308,14 @@ export class UpstreamError extends TransportError {
 export class RateLimitedError extends UpstreamError {
   static override readonly kind: string = 'RateLimitedError';
   /** How long the upstream asked us to wait, in milliseconds (from `Retry-After`). */
-  readonly retryAfterMs: number;
+  declare readonly retryAfterMs: number;
   constructor(retryAfterMs: number, init: { requestId?: string; upstreamCode?: string; status?: number } = {}) {
     super(
       'ERR_UPSTREAM_RATE_LIMITED',
       init.status ?? 429,
       `The upstream is throttling this account; retry after ${retryAfterMs} ms.`,
-      init,
+      { ...init, retryAfterMs },
     );
-    this.retryAfterMs = retryAfterMs;
   }
 }
 

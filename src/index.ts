@@ -11,6 +11,7 @@ export type {
   AuditOptions,
   GuardOptions,
   RetryOptions,
+  BreakerOptions,
 } from './config.js';
 export type { CallContext, LookupContext, OperatorContext, PurposeContext } from './context.js';
 export type { Operation, PurposeDefinition } from './purpose/registry.js';
@@ -21,10 +22,12 @@ export {
   CredentialError,
   ValidationError,
   PurposeError,
+  GuardError,
   QuotaError,
   AuditError,
   ClientClosedError,
   TransportError,
+  CircuitOpenError,
   UpstreamError,
   RateLimitedError,
   UpstreamLockedError,
@@ -63,6 +66,12 @@ export type { RedisQuotaStoreOptions } from './quota/redis-store.js';
 export type { QuotaStore, BudgetSpec, BudgetStatus, ReservationResult, StopRequest, ActiveStop } from './quota/types.js';
 export type { QuotaStatus, CallPriority } from './quota/manager.js';
 export type { RedisScriptClient, RedisClientLike } from './internal/redis.js';
+export { MemoryGuardStore } from './guard/memory-store.js';
+export type { MemoryGuardStoreOptions } from './guard/memory-store.js';
+export { RedisGuardStore } from './guard/redis-store.js';
+export type { RedisGuardStoreOptions } from './guard/redis-store.js';
+export type { GuardStore, DistinctResult, CallsResult } from './guard/types.js';
+export type { GuardAlert } from './guard/guards.js';
 export { MemoryCacheStore } from './cache/memory-store.js';
 export type { MemoryCacheStoreOptions } from './cache/memory-store.js';
 export { RedisCacheStore } from './cache/redis-store.js';

@@ -4,6 +4,11 @@
  * they fail instead, so a missing service can never pass as green.
  */
 import { Socket } from 'node:net';
+import { Redis as IORedis } from 'ioredis';
+import { createClient as createNodeRedis } from 'redis';
+import { afterAll } from 'vitest';
+
+type NodeRedis = ReturnType<typeof createNodeRedis>;
 
 export const REDIS_URL = process.env['DANCU_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const required = process.env['DANCU_REQUIRE_SERVICES'] === '1';
@@ -42,4 +47,19 @@ export async function redisAvailable(): Promise<boolean> {
   if (required) throw new Error(`${message}, and DANCU_REQUIRE_SERVICES=1: the Redis tests must run.`);
   console.warn(`\n⚠ ${message}: SKIPPING the Redis tests. Start redis-server (or set DANCU_TEST_REDIS_URL) to run them.\n`);
   return false;
+}
+
+/**
+ * An ioredis and a node-redis client for store contract tests (both undefined without Redis), closed
+ * after the file's tests. Every store must behave the same through either library.
+ */
+export async function contractRedisClients(): Promise<{ ioredis: IORedis | undefined; nodeRedis: NodeRedis | undefined }> {
+  if (!(await redisAvailable())) return { ioredis: undefined, nodeRedis: undefined };
+  const ioredis = new IORedis(REDIS_URL);
+  const nodeRedis = (await createNodeRedis({ url: REDIS_URL }).connect()) as NodeRedis;
+  afterAll(async () => {
+    ioredis.disconnect();
+    await nodeRedis.quit();
+  });
+  return { ioredis, nodeRedis };
 }

@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'lookup.denied',
   'cache.hit',
   'upstream.locked',
+  'guard.alert',
   'audit.recovered',
 ] as const;
 

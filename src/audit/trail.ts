@@ -105,7 +105,9 @@ export class AuditTrail {
 export function outcomeOf(result: { found: boolean; match?: boolean } | undefined, err?: unknown): Pick<AuditEventBody, 'outcome' | 'code'> {
   if (err !== undefined) {
     const code = isDancuError(err) ? err.code : 'ERR_UNKNOWN';
-    return { outcome: err instanceof QuotaError || code.startsWith('ERR_PURPOSE') || code === 'ERR_INPUT_INVALID' ? 'denied' : 'error', code };
+    const local = err instanceof QuotaError || code.startsWith('ERR_PURPOSE') || code.startsWith('ERR_GUARD') ||
+      code === 'ERR_INPUT_INVALID' || code === 'ERR_CIRCUIT_OPEN';
+    return { outcome: local ? 'denied' : 'error', code };
   }
   if (!result!.found) return { outcome: 'not_found' };
   if (result!.match === undefined) return { outcome: 'found' };

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { RedisScript, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import { RedisScript, registerSharedRedis, toScriptClient, type RedisClientLike } from '../internal/redis.js';
 import type { CachedEntry, CacheStore } from './types.js';
 
 const GET = `return redis.call('GET', KEYS[1])`;
@@ -50,6 +50,7 @@ export class RedisCacheStore implements CacheStore {
     const prefix = options.prefix ?? 'dancu';
     if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
     this.#prefix = `{${prefix}}`;
+    registerSharedRedis(this, { scriptClient: client, prefix, clock: undefined });
     if (options.encryptionKey) this.useEncryptionKey(options.encryptionKey);
   }
 

@@ -58,3 +58,20 @@ export class RedisScript {
     }
   }
 }
+
+/** The Redis behind a quota or cache store, so guard state can follow it to the same Redis. */
+export interface SharedRedis {
+  scriptClient: RedisScriptClient;
+  prefix: string;
+  clock: (() => number) | undefined;
+}
+
+const shared = new WeakMap<object, SharedRedis>();
+
+export function registerSharedRedis(store: object, info: SharedRedis): void {
+  shared.set(store, info);
+}
+
+export function sharedRedisOf(store: object | undefined): SharedRedis | undefined {
+  return store === undefined ? undefined : shared.get(store);
+}

@@ -1,4 +1,4 @@
-import { RedisScript, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import { RedisScript, registerSharedRedis, toScriptClient, type RedisClientLike } from '../internal/redis.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
 
 /**
@@ -150,6 +150,7 @@ export class RedisQuotaStore implements QuotaStore {
     if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
     this.#prefix = `{${prefix}}`;
     this.#clock = options.clock;
+    registerSharedRedis(this, { scriptClient: client, prefix, clock: options.clock });
   }
 
   /** The Redis key of a budget (for inspection in tests and operations). */

@@ -88,6 +88,26 @@ async function loadMsw(): Promise<Msw | undefined> {
   }
 }
 
+/** The `flood` and `drip` faults as a web stream (msw): 100 MB in 64 KiB chunks, or a byte every 50 ms for at most a minute. */
+function hostileBody(kind: 'flood' | 'drip'): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x78);
+  let sent = 0;
+  const deadline = Date.now() + 60_000;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (kind === 'drip') {
+        await sleep(50);
+        if (Date.now() > deadline) controller.close();
+        else controller.enqueue(new Uint8Array([0x78]));
+        return;
+      }
+      if (sent >= 100 * 1024 * 1024) return controller.close();
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
   const { http, HttpResponse } = msw;
   return [
@@ -97,6 +117,9 @@ function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
       if (answer.delayMs > 0) await sleep(answer.delayMs);
       if (answer.fault === 'reset') return HttpResponse.error();
       if (answer.fault === 'slow') await sleep(Number(answer.headers['x-sandbox-slow-ms'] ?? 2000));
+      if (answer.fault === 'flood' || answer.fault === 'drip') {
+        return new HttpResponse(hostileBody(answer.fault), { status: 200, headers: { 'content-type': 'application/json' } });
+      }
       return new HttpResponse(answer.body, { status: answer.status, headers: answer.headers });
     }),
   ];

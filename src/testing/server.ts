@@ -76,6 +76,10 @@ async function send(answer: SimResponse, req: IncomingMessage, res: ServerRespon
     req.socket.destroy();
     return;
   }
+  if (answer.fault === 'flood' || answer.fault === 'drip') {
+    await stream(answer.fault, res);
+    return;
+  }
   const body = Buffer.from(answer.body, 'utf8');
   res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) });
   if (answer.fault === 'slow') {
@@ -86,4 +90,23 @@ async function send(answer: SimResponse, req: IncomingMessage, res: ServerRespon
     return;
   }
   res.end(body);
+}
+
+/** A body without a length: 100 MB in 64 KiB chunks as fast as the client reads, or a byte every 50 ms. Stops when the client goes. */
+async function stream(kind: 'flood' | 'drip', res: ServerResponse): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"padding":"');
+  const chunk = Buffer.alloc(64 * 1024, 0x78);
+  const deadline = Date.now() + 60_000; // bounded: never outlives a test run
+  for (let sent = 0; !res.destroyed && Date.now() < deadline; ) {
+    if (kind === 'drip') {
+      res.write('x');
+      await sleep(50);
+      continue;
+    }
+    if (sent >= 100 * 1024 * 1024) break;
+    sent += chunk.length;
+    if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+  }
+  if (!res.destroyed) res.end('"}');
 }

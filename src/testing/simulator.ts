@@ -8,8 +8,15 @@ import { REFERENCE_ERROR_CODES as E, REFERENCE_PATHS, WIRE_FIELD_NAMES } from '.
 import { generateCitizens, seededRandom, type SandboxCitizen } from './population.js';
 
 /** Faults the sandbox can inject into API answers (after counting the request, as a real one would be). */
-export type FaultKind = '500' | '502' | '503' | 'reset' | 'malformed' | 'invalid-schema' | 'slow' | 'oversize' | 'redirect';
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '502', '503', 'reset', 'malformed', 'invalid-schema', 'slow', 'oversize', 'redirect'];
+export type FaultKind =
+  | '500' | '502' | '503' | 'unavailable' | 'reset' | 'malformed' | 'invalid-schema' | 'slow' | 'oversize' | 'redirect' | 'flood' | 'drip';
+/**
+ * `unavailable`: 503 with `Retry-After: 1`; `flood`: a 100 MB body streamed without a length;
+ * `drip`: the body trickles one byte every 50 ms and never ends (HTTP server only; msw: as `slow`).
+ */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  '500', '502', '503', 'unavailable', 'reset', 'malformed', 'invalid-schema', 'slow', 'oversize', 'redirect', 'flood', 'drip',
+];
 
 export interface SimulatorOptions {
   /** PRNG seed for the population and random faults. Default `2026`. */
@@ -77,7 +84,7 @@ export interface SimResponse {
   headers: Record<string, string>;
   body: string;
   /** Transport-level behaviour the adapter must carry out. */
-  fault?: 'reset' | 'slow';
+  fault?: 'reset' | 'slow' | 'flood' | 'drip';
   delayMs: number;
 }
 
@@ -335,8 +342,12 @@ function applyFault(kind: FaultKind, answer: Omit<SimResponse, 'delayMs'>, reque
     case '502':
     case '503':
       return error(Number(kind), E.internal, 'Internal error');
+    case 'unavailable':
+      return { ...error(503, E.internal, 'Maintenance'), headers: { 'content-type': 'application/json', 'retry-after': '1' } };
     case 'reset':
-      return { ...answer, fault: 'reset' };
+    case 'flood':
+    case 'drip':
+      return { ...answer, fault: kind };
     case 'slow':
       return { ...answer, fault: 'slow', headers: { ...answer.headers, 'x-sandbox-slow-ms': String(slowMs) } };
     case 'malformed':

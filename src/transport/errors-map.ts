@@ -57,6 +57,7 @@ export function upstreamError(f: UpstreamFailure): DancuError {
         'The upstream rejected the request as invalid although it passed local validation; report it with the request id.', clean);
     default:
       return new UpstreamError('ERR_UPSTREAM', f.status,
-        `The upstream failed with HTTP ${f.status}${f.upstreamCode ? ` (code ${f.upstreamCode})` : ''}.`, clean);
+        `The upstream failed with HTTP ${f.status}${f.upstreamCode ? ` (code ${f.upstreamCode})` : ''}.`,
+        f.retryAfterMs === undefined ? clean : { ...clean, retryAfterMs: f.retryAfterMs });
   }
 }

@@ -125,7 +125,8 @@ function failure(res: WireResponse, requestId?: string): never {
     status: res.status,
     kind,
     upstreamCode: code,
-    retryAfterMs: kind === 'rate_limited' ? parseRetryAfter(res.headers.get('retry-after'), Date.now()) : undefined,
+    retryAfterMs:
+      kind === 'rate_limited' || res.headers.has('retry-after') ? parseRetryAfter(res.headers.get('retry-after'), Date.now()) : undefined,
     lockedUntil: body?.KhoaDen,
     requestId,
   });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isDancuError } from '../errors.js';
 
 /** Retry settings (after defaults). */
@@ -9,9 +8,14 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Cap of one backoff delay, in ms. */
   maxDelayMs: number;
+  /**
+   * Longest `Retry-After` (of a 5xx answer) waited inside a call, in ms. A retryable failure
+   * asking for longer is not retried: the call fails at once with the answer's error.
+   */
+  maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 5_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 10_000 };
 
 /**
  * Only what is safe to repeat: verification and lookup are reads, so a 5xx, a connection failure or
@@ -35,7 +39,30 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.floor(random() * ceiling);
 }
 
-/** Sleep the backoff of `attempt`; rejects if the signal aborts. */
-export function waitBeforeRetry(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
-  return sleep(backoffDelay(policy, attempt), undefined, signal ? { signal } : {});
+/**
+ * How long to wait before the next attempt after `err` failed attempt number `attempt`, or
+ * `undefined` when it must not be retried: not retryable, no attempts left, or a `Retry-After`
+ * beyond `maxRetryAfterMs`. The wait is the full-jitter backoff, or the `Retry-After` if longer.
+ */
+export function retryDelay(policy: RetryPolicy, attempt: number, err: unknown, random: () => number = Math.random): number | undefined {
+  if (attempt >= policy.attempts || !isRetryable(err)) return undefined;
+  const asked = (err as { retryAfterMs?: number }).retryAfterMs;
+  if (asked !== undefined && asked > policy.maxRetryAfterMs) return undefined;
+  return Math.max(backoffDelay(policy, attempt, random), asked ?? 0);
+}
+
+/** Sleep on the global timer (fake timers in tests see it); rejects with the signal's reason on abort. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -1,7 +1,8 @@
 import type { Clock } from '../internal/time.js';
 import { isDancuError, TransportError } from '../errors.js';
 import type { HttpClient } from './http.js';
-import { isRetryable, waitBeforeRetry, type RetryPolicy } from './retry.js';
+import type { CircuitBreaker } from './breaker.js';
+import { retryDelay, sleep, type RetryPolicy } from './retry.js';
 import { TokenManager } from './token.js';
 import type { ClientCredentials, OperationTypes, WireProfile, WireRequest, WireResponse } from './types.js';
 
@@ -15,20 +16,31 @@ export interface AttemptHooks {
 
 /**
  * Steps 7–8 of the pipeline: authenticated request through the profile, answer parsed and
- * validated by the profile. One request id (`MaYeuCau`) for all attempts of a call. A 401
- * invalidates the token and retries once with a fresh one, never more; 5xx, resets and timeouts
- * are retried with full-jitter backoff up to `retry.attempts`.
+ * validated by the profile. One request id (`MaYeuCau`) for all attempts of a call. Every attempt
+ * first asks the circuit breaker (refused: nothing spent), then spends quota. A 401 invalidates the
+ * token and retries once with a fresh one, never more; 5xx, resets and timeouts are retried with
+ * full-jitter backoff (or the answer's `Retry-After`, up to a cap) up to `retry.attempts`.
  */
 export class Upstream {
   readonly #profile: WireProfile;
   readonly #http: HttpClient;
   readonly #tokens: TokenManager;
   readonly #retry: RetryPolicy;
+  readonly #breaker: CircuitBreaker | undefined;
 
-  constructor(profile: WireProfile, http: HttpClient, credentials: ClientCredentials, clock: Clock, refreshSkewMs: number, retry: RetryPolicy) {
+  constructor(
+    profile: WireProfile,
+    http: HttpClient,
+    credentials: ClientCredentials,
+    clock: Clock,
+    refreshSkewMs: number,
+    retry: RetryPolicy,
+    breaker?: CircuitBreaker,
+  ) {
     this.#profile = profile;
     this.#http = http;
     this.#retry = retry;
+    this.#breaker = breaker;
     this.#tokens = new TokenManager(
       async () => profile.token.parse(await http.send(profile.token.build(credentials))),
       clock,
@@ -47,21 +59,41 @@ export class Upstream {
       parse(res: WireResponse, r: typeof request): OperationTypes[K]['answer'];
     };
     let authRetried = false;
+    let lastError: unknown;
     for (let attempt = 1; ; ) {
-      const accessToken = await this.#tokens.get();
-      await hooks.beforeAttempt();
+      let ticket;
+      try {
+        ticket = this.#breaker?.enter();
+      } catch (open) {
+        throw lastError ?? open; // a retry refused by the breaker ends with the failure that opened it
+      }
+      let accessToken: string | undefined;
+      try {
+        accessToken = await this.#tokens.get();
+        await hooks.beforeAttempt();
+      } catch (err) {
+        // A failed token request is an upstream failure; a quota refusal says nothing of its health.
+        if (ticket && accessToken === undefined) this.#breaker!.settle(ticket, err);
+        else if (ticket) this.#breaker!.release(ticket);
+        throw err;
+      }
       try {
         const response = await this.#http.send(mapping.build(request, { accessToken }), { signal, requestId: request.requestId });
-        return mapping.parse(response, request);
+        const answer = mapping.parse(response, request);
+        if (ticket) this.#breaker!.settle(ticket);
+        return answer;
       } catch (err) {
+        if (ticket) this.#breaker!.settle(ticket, err);
+        lastError = err;
         if (!authRetried && isDancuError(err) && err.code === 'ERR_UNAUTHORIZED') {
           authRetried = true;
           this.#tokens.invalidate(accessToken);
           continue;
         }
         await hooks.afterFailure(err);
-        if (attempt >= this.#retry.attempts || !isRetryable(err) || signal?.aborted) throw err;
-        await waitBeforeRetry(this.#retry, attempt, signal).catch((cause: unknown) => {
+        const delay = signal?.aborted ? undefined : retryDelay(this.#retry, attempt, err);
+        if (delay === undefined) throw err;
+        await sleep(delay, signal).catch((cause: unknown) => {
           throw new TransportError('ERR_ABORTED', 'The call was aborted by its signal while waiting to retry.', request.requestId, { cause });
         });
         attempt++;

@@ -1,18 +1,10 @@
 /** One contract for every CacheStore: memory, and Redis through ioredis and node-redis. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis as IORedis } from 'ioredis';
-import { createClient as createNodeRedis } from 'redis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryCacheStore, RedisCacheStore, type CachedEntry, type CacheStore } from '../../src/index.js';
-import { REDIS_URL, redisAvailable } from '../services.js';
+import { contractRedisClients } from '../services.js';
 
-const hasRedis = await redisAvailable();
-const ioredis = hasRedis ? new IORedis(REDIS_URL) : undefined;
-const nodeRedis = hasRedis ? await createNodeRedis({ url: REDIS_URL }).connect() : undefined;
-afterAll(async () => {
-  ioredis?.disconnect();
-  await nodeRedis?.quit();
-});
+const { ioredis, nodeRedis } = await contractRedisClients();
 
 const key32 = randomBytes(32);
 const entry = (n = 1): CachedEntry => ({
@@ -82,7 +74,7 @@ describe('MemoryCacheStore', () => {
   });
 });
 
-describe.skipIf(!hasRedis)('RedisCacheStore specifics', () => {
+describe.skipIf(!ioredis)('RedisCacheStore specifics', () => {
   it('encrypts values at rest (AES-256-GCM); a value under another key or another secret is a miss', async () => {
     const prefix = `c-${randomUUID()}`;
     const store = new RedisCacheStore({ client: ioredis!, prefix, encryptionKey: key32 });

@@ -1,0 +1,190 @@
+import { createHmac } from 'node:crypto';
+import { GuardError } from '../errors.js';
+import { withTimeout } from '../internal/timeout.js';
+import type { NormalisedContext } from '../context.js';
+import { canonicalIp, type Networks } from './ip.js';
+import type { GuardStore } from './types.js';
+
+/** Guards after defaults (see `GuardOptions`). */
+export interface GuardPlan {
+  enumeration: { maxDistinct: number; windowMs: number } | undefined;
+  velocity:
+    | {
+        perMinute: number | undefined;
+        blockMs: number;
+        regularity: { samples: number; maxCv: number; maxMeanGapMs: number } | undefined;
+      }
+    | undefined;
+  ip: { allow: Networks | undefined; operators: ReadonlyMap<string, Networks>; alertOnNewIp: boolean; rememberMs: number };
+  store: GuardStore;
+  /** This process's memory, used while `store` is failing. */
+  fallback: GuardStore;
+  /** HMAC key for store keys and members: the store holds no ID, name, date, operator id or IP. */
+  key: Buffer;
+  storeTimeoutMs: number;
+  onAlert: ((alert: GuardAlert) => void) | undefined;
+}
+
+/** Something a guard saw that a person should look at. Written to the trail as `guard.alert`. */
+export interface GuardAlert {
+  /** `enumeration`: a citizen tried with too many dates of birth or names; `velocity`: a macro-speed
+   * or machine-regular operator was blocked; `new-ip`: an operator appeared from an IP not seen before. */
+  guard: 'enumeration' | 'velocity' | 'new-ip';
+  operatorId: string;
+  ip: string;
+  /** Masked ID number (enumeration). */
+  subject?: string;
+  detail: Record<string, string | number>;
+}
+
+/** The values of a call the enumeration guard counts, per citizen. */
+export interface GuardProbe {
+  idNumber: string;
+  masked: string;
+  values: ReadonlyArray<readonly ['dateOfBirth' | 'fullName', string]>;
+}
+
+export interface GuardVerdict {
+  denial: GuardError | undefined;
+  alerts: GuardAlert[];
+}
+
+/**
+ * Step 3 of the pipeline, before dedup, quota and network: the IP policy, operator velocity and
+ * enumeration, in that order. A denial is returned, not thrown, with the alerts to record: the
+ * client writes them and `lookup.denied` in one batch, then throws.
+ */
+export class Guards {
+  readonly #p: GuardPlan;
+  readonly #unit: string;
+  readonly #clock: () => number;
+  /** Until when the store is skipped after it failed (epoch ms). */
+  #storeDownUntil = 0;
+
+  constructor(plan: GuardPlan, unitCode: string, clock: () => number = Date.now) {
+    this.#p = plan;
+    this.#unit = unitCode;
+    this.#clock = clock;
+  }
+
+  /** Whether the last check had to use this process's memory because the store failed. */
+  get degraded(): boolean {
+    return this.#clock() < this.#storeDownUntil;
+  }
+
+  /**
+   * Run the guards against the store; if it fails or is slow, against this process's memory (and
+   * skip the store for 5 s). A guard is a detector: it must not turn a Redis outage into an outage
+   * of its own, and the quota, which shares that Redis, already fails closed.
+   */
+  async check(ctx: NormalisedContext, probe: GuardProbe | undefined): Promise<GuardVerdict> {
+    if (!this.degraded) {
+      try {
+        return await withTimeout(this.#check(this.#p.store, ctx, probe), this.#p.storeTimeoutMs,
+          () => new Error(`guard store did not answer within ${this.#p.storeTimeoutMs} ms`));
+      } catch {
+        this.#storeDownUntil = this.#clock() + 5_000;
+      }
+    }
+    return this.#check(this.#p.fallback, ctx, probe);
+  }
+
+  async #check(store: GuardStore, ctx: NormalisedContext, probe: GuardProbe | undefined): Promise<GuardVerdict> {
+    const alerts: GuardAlert[] = [];
+    const who = { operatorId: ctx.operator.id, ip: ctx.operator.ip };
+    const deny = (denial: GuardError): GuardVerdict => {
+      for (const a of alerts) this.#notify(a);
+      return { denial, alerts };
+    };
+    const op = this.#mac('op', this.#unit, ctx.operator.id);
+
+    // IP policy: the operator's own list if it has one, else the unit's.
+    const ip = canonicalIp(ctx.operator.ip);
+    const allowed = this.#p.ip.operators.get(ctx.operator.id) ?? this.#p.ip.allow;
+    if (allowed && !allowed.has(ip)) {
+      return deny(new GuardError('ERR_GUARD_IP',
+        `Operator calls are allowed only from the configured networks; this call came from another address (${ip}). Nothing was sent.`));
+    }
+    if (this.#p.ip.alertOnNewIp) {
+      const seen = await store.remember(`ip:${op}`, this.#mac('ip', ip), this.#p.ip.rememberMs);
+      if (seen.isNew && seen.known > 0) alerts.push({ ...who, guard: 'new-ip', detail: { knownIps: seen.known } });
+    }
+
+    const v = this.#p.velocity;
+    if (v) {
+      const keep = Math.max((v.perMinute ?? 0) + 1, v.regularity?.samples ?? 0);
+      const ttl = Math.max(60_000, v.regularity ? v.regularity.samples * v.regularity.maxMeanGapMs : 0);
+      const calls = await store.recordCall(`v:${op}`, keep, ttl);
+      if (calls.blockedMs > 0) {
+        return deny(velocityError(calls.blockedMs));
+      }
+      const now = calls.times[calls.times.length - 1]!;
+      const inMinute = calls.times.filter((t) => t > now - 60_000).length;
+      let reason: string | undefined;
+      const detail: Record<string, number | string> = {};
+      if (v.perMinute !== undefined && inMinute > v.perMinute) {
+        reason = 'rate';
+        detail['callsInMinute'] = inMinute;
+        detail['perMinute'] = v.perMinute;
+      } else if (v.regularity && calls.times.length >= v.regularity.samples) {
+        const { mean, cv } = spacing(calls.times.slice(-v.regularity.samples));
+        if (mean >= 50 && mean <= v.regularity.maxMeanGapMs && cv <= v.regularity.maxCv) {
+          reason = 'regular';
+          detail['meanGapMs'] = Math.round(mean);
+          detail['cv'] = Math.round(cv * 1000) / 1000;
+        }
+      }
+      if (reason) {
+        if (await store.block(`v:${op}`, v.blockMs)) {
+          alerts.push({ ...who, guard: 'velocity', detail: { reason, ...detail, blockedMs: v.blockMs } });
+        }
+        return deny(velocityError(v.blockMs));
+      }
+    }
+
+    const e = this.#p.enumeration;
+    if (e && probe) {
+      const subject = this.#mac('s', probe.idNumber);
+      for (const [field, value] of probe.values) {
+        const r = await store.admitDistinct(`e:${field}:${subject}`, this.#mac('m', value), e.maxDistinct, e.windowMs);
+        if (r.allowed) continue;
+        if (r.firstDenial) {
+          alerts.push({ ...who, guard: 'enumeration', subject: probe.masked, detail: { field, distinct: r.distinct, maxDistinct: e.maxDistinct, windowMs: e.windowMs } });
+        }
+        return deny(new GuardError('ERR_GUARD_ENUMERATION',
+          `Citizen ${probe.masked} was already tried with ${r.distinct} different values of ${field} (the most allowed in ${Math.round(e.windowMs / 60_000)} min); ` +
+            'another one looks like enumeration and was refused. Nothing was sent. Check the record with the citizen.',
+          r.remainingMs));
+      }
+    }
+    for (const a of alerts) this.#notify(a);
+    return { denial: undefined, alerts };
+  }
+
+  #notify(alert: GuardAlert): void {
+    try {
+      this.#p.onAlert?.(alert);
+    } catch {
+      // An alert hook must not break the call; the alert is in the trail anyway.
+    }
+  }
+
+  #mac(...parts: string[]): string {
+    return createHmac('sha256', this.#p.key).update(parts.join('\u001f')).digest().subarray(0, 12).toString('base64url');
+  }
+}
+
+function velocityError(ms: number): GuardError {
+  return new GuardError('ERR_GUARD_VELOCITY',
+    `This operator is calling faster or more regularly than a person works (a script or macro); their calls are refused for ${Math.ceil(ms / 1000)} s. Nothing was sent.`,
+    ms);
+}
+
+/** Mean and coefficient of variation of the gaps between call times. */
+export function spacing(times: readonly number[]): { mean: number; cv: number } {
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+  return { mean, cv: mean > 0 ? sd / mean : Infinity };
+}
