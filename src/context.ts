@@ -52,7 +52,15 @@ export interface NormalisedContext {
   fields?: CitizenField[];
 }
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * Identifiers travel in HTTP headers, JSON and SOAP envelopes and land in the audit trail: no control
+ * characters and no lone surrogates (which XML cannot carry and logs mangle).
+ */
+const text = (max: number) =>
+  z.string().trim().min(1).max(max)
+    // eslint-disable-next-line no-control-regex
+    .refine((v) => !/[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v),
+      'must not contain control characters or lone surrogates');
 const operatorShape = z.object({ id: text(128), ip: z.string(), sessionId: text(128).optional() });
 const purposeShape = z.object({ code: text(64), dossierId: text(128).optional() });
 const requestIdShape = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);

@@ -42,6 +42,8 @@ export type { PartialDate } from './citizen/date.js';
 export { normaliseName, nameKey } from './citizen/name.js';
 export { PROVINCE_CODES } from './citizen/provinces.js';
 export { referenceProfile, REFERENCE_PATHS, REFERENCE_ERROR_CODES } from './transport/reference-profile.js';
+export { lgspSoapProfile, lgspAccessToken, soapEnvelope, LGSP_NAMESPACE, LGSP_DEFAULT_PATHS } from './transport/lgsp-soap-profile.js';
+export type { LgspSoapProfileOptions } from './transport/lgsp-soap-profile.js';
 export { upstreamError, parseRetryAfter } from './transport/errors-map.js';
 export type { UpstreamFailure } from './transport/errors-map.js';
 export type {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createClient, type DancuClientOptions, type FetchLike } from '../src/index.js';
-import { createSandbox, SANDBOX_PURPOSES } from '../src/testing/index.js';
+import { createClient, lgspAccessToken, type DancuClientOptions, type FetchLike } from '../src/index.js';
+import { createSandbox, SANDBOX_LGSP, SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const CANARY_SECRET = 'Canary-Secret-7f3c!Zq9';
 const CANARY_CACHE_SECRET = 'canary-cache-secret-6c1d0e55aa0b4c2e9f1d';
@@ -44,12 +44,18 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-describe('canary scan', () => {
-  it('canary secrets and ID numbers appear in no output', async () => {
+for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan (${profile} profile)`, () => {
+  it('canary secrets, their encodings (Basic, lgspAccessToken) and ID numbers appear in no output', async () => {
+    outputs.length = 0;
     const stdout = vi.spyOn(process.stdout, 'write');
     const stderr = vi.spyOn(process.stderr, 'write');
     const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const sandbox = await createSandbox({ populationSize: 50, credentials: { clientId: 'canary-system', clientSecret: CANARY_SECRET } });
+    const sandbox = await createSandbox({ profile, populationSize: 50, credentials: { clientId: 'canary-system', clientSecret: CANARY_SECRET } });
+    // Encoded forms of the secret are the secret: the Basic header and the LGSP token header/field.
+    const encoded = [
+      Buffer.from(`canary-system:${CANARY_SECRET}`).toString('base64'),
+      lgspAccessToken({ clientId: 'canary-system', clientSecret: CANARY_SECRET }, SANDBOX_LGSP),
+    ];
     const dir = await mkdtemp(join(tmpdir(), 'dancu-canary-'));
     dirs.push(dir);
     const ids = sandbox.population.slice(0, 6).map((c) => c.idNumber);
@@ -61,6 +67,7 @@ describe('canary scan', () => {
         credentials: { clientId: 'canary-system', clientSecret: CANARY_SECRET, issuedAt: new Date(Date.now() - 86 * 86_400_000) },
         system: { id: 'canary', unitCode: 'U1', version: '1' },
         purposes: SANDBOX_PURPOSES,
+        profile: sandbox.profile,
         audit: { directory: dir, secret: CANARY_AUDIT_SECRET, instance: 'canary' },
         cache: { secret: CANARY_CACHE_SECRET },
         guards: { onAlert: (a) => collect(a), enumeration: { maxDistinct: 1 } },
@@ -140,7 +147,7 @@ describe('canary scan', () => {
     expect(all).toContain('"type":"lookup.outcome"'); // the trail files were read
     expect(all).toContain('"type":"guard.alert"');
     expect(all).toContain(`${ids[0]!.slice(0, 3)}*******${ids[0]!.slice(-2)}`); // the IDs went through, masked
-    const found = [...CANARIES, ...CANARY_IDS].map((c) => [c, all.split(c).length - 1] as const).filter(([, n]) => n > 0);
+    const found = [...CANARIES, ...encoded, ...CANARY_IDS].map((c) => [c, all.split(c).length - 1] as const).filter(([, n]) => n > 0);
     expect(found).toEqual([]);
   }, 60_000);
 });

@@ -18,11 +18,16 @@ import { closeServer, listen, type SandboxTlsOptions } from './server.js';
 import { Simulator, type FaultKind, type SandboxStats, type SimulatorOptions } from './simulator.js';
 import type { SandboxCitizen } from './population.js';
 import type { PurposeDefinition } from '../purpose/registry.js';
+import { LgspGateway, type SimHandler } from './lgsp-gateway.js';
+import { referenceProfile } from '../transport/reference-profile.js';
+import type { WireProfile } from '../transport/types.js';
 
 export { Simulator, FAULT_KINDS } from './simulator.js';
 export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
 export { generateCitizens, seededRandom } from './population.js';
 export type { SandboxTlsOptions } from './server.js';
+export { LgspGateway, SANDBOX_LGSP } from './lgsp-gateway.js';
+export type { SimHandler } from './lgsp-gateway.js';
 export type { SandboxCitizen, GenerateCitizensOptions } from './population.js';
 
 /** Options of {@link createSandbox}. */
@@ -33,6 +38,12 @@ export interface SandboxOptions extends SimulatorOptions {
   host?: string;
   /** Port; `0` picks a free one. Default `0`. */
   port?: number;
+  /**
+   * Which gateway the sandbox plays: `reference` (default, JSON over REST) or `lgsp-soap` (the
+   * provincial LGSP gateway: `lgspaccesstoken` token exchange, SOAP operations in a JSON wrapper).
+   * Same population, counting, lock and faults either way; `sandbox.profile` is the matching client profile.
+   */
+  profile?: 'reference' | 'lgsp-soap';
   /** Serve HTTPS with this key and certificate; `requestCert: true` demands a client certificate signed by `ca` (mTLS). */
   tls?: SandboxTlsOptions;
 }
@@ -45,6 +56,8 @@ export interface Sandbox {
   readonly credentials: { clientId: string; clientSecret: string };
   /** Citizens that exist upstream. */
   readonly population: readonly SandboxCitizen[];
+  /** The client profile that speaks this sandbox's gateway: pass it as `createClient({ profile })`. */
+  readonly profile: WireProfile;
   /** msw request handlers backed by the same simulator (needs `msw` 2 installed). */
   readonly handlers: HttpHandler[];
   /** What the upstream saw. */
@@ -108,7 +121,7 @@ function hostileBody(kind: 'flood' | 'drip'): ReadableStream<Uint8Array> {
   });
 }
 
-function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
+function mswHandlers(msw: Msw, sim: SimHandler, url: string): HttpHandler[] {
   const { http, HttpResponse } = msw;
   return [
     http.all(`${url}/*`, async ({ request }) => {
@@ -135,18 +148,21 @@ function mswHandlers(msw: Msw, sim: Simulator, url: string): HttpHandler[] {
  * ```
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, ...simOptions } = options;
+  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, profile = 'reference', ...simOptions } = options;
   if (shouldListen && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host)) {
     throw new Error('The sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost).');
   }
+  if (profile !== 'reference' && profile !== 'lgsp-soap') throw new Error(`Unknown sandbox profile: ${String(profile)}`);
   const sim = new Simulator(simOptions);
+  const gateway: SimHandler = profile === 'lgsp-soap' ? new LgspGateway(sim) : sim;
   let server: Server | undefined;
   let url = 'https://sandbox.dancu.test';
-  if (shouldListen) ({ server, url } = await listen(sim, host, port, tls));
+  if (shouldListen) ({ server, url } = await listen(gateway, host, port, tls));
   const msw = await loadMsw();
-  const handlers = msw ? mswHandlers(msw, sim, url) : undefined;
+  const handlers = msw ? mswHandlers(msw, gateway, url) : undefined;
   return {
     url,
+    profile: profile === 'lgsp-soap' ? LgspGateway.profile() : referenceProfile,
     credentials: sim.credentials,
     population: sim.population,
     get handlers(): HttpHandler[] {

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SimRequest, SimResponse, Simulator } from './simulator.js';
+import type { SimRequest, SimResponse } from './simulator.js';
+import type { SimHandler } from './lgsp-gateway.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -14,9 +15,9 @@ export interface SandboxTlsOptions {
   requestCert?: boolean;
 }
 
-/** Serve a {@link Simulator} over real HTTP (or HTTPS / mTLS) on a loopback address. */
+/** Serve the simulator (or a gateway in front of it) over real HTTP (or HTTPS / mTLS) on a loopback address. */
 export async function listen(
-  sim: Simulator,
+  sim: SimHandler,
   host: string,
   port: number,
   tls?: SandboxTlsOptions,
@@ -42,7 +43,7 @@ export async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-async function serve(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(sim: SimHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const chunks: Buffer[] = [];
     let size = 0;

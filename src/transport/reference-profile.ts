@@ -172,10 +172,11 @@ function apiRequest(path: string, m: RequestMeta, accessToken: string, body: Rec
   };
 }
 
-function fromWireCitizen(c: z.infer<typeof wireCitizen>, fields: readonly CitizenField[]): CitizenRecord {
+/** A citizen record by wire names → the fields asked for, by SDK names (shared by every profile that uses these names). */
+export function fromWireCitizen(c: Readonly<Record<string, string | undefined>>, fields: readonly CitizenField[]): CitizenRecord {
   const out: CitizenRecord = {};
   for (const f of fields) {
-    const v = c[WIRE_FIELD_NAMES[f] as keyof typeof c];
+    const v = c[WIRE_FIELD_NAMES[f]];
     if (v === undefined) continue;
     if (f === 'sex') out.sex = v === 'NAM' ? 'male' : 'female';
     else out[f] = v;

@@ -84,7 +84,11 @@ export interface OperationTypes {
 
 /** How one operation maps to HTTP and back. `parse` throws a `DancuError` for error answers. */
 export interface OperationMapping<Req, Ans> {
-  build(request: Req, auth: { accessToken: string }): WireRequest;
+  /**
+   * `auth.accessToken` is the current token; `auth.credentials` is there for gateways that want the
+   * credentials in every call (the LGSP `lgspAccessToken`). Whatever carries them is a secret.
+   */
+  build(request: Req, auth: { accessToken: string; credentials: ClientCredentials }): WireRequest;
   parse(response: WireResponse, request: Req): Ans;
 }
 

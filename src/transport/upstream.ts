@@ -27,6 +27,7 @@ export class Upstream {
   readonly #tokens: TokenManager;
   readonly #retry: RetryPolicy;
   readonly #breaker: CircuitBreaker | undefined;
+  readonly #credentials: ClientCredentials;
 
   constructor(
     profile: WireProfile,
@@ -41,6 +42,7 @@ export class Upstream {
     this.#http = http;
     this.#retry = retry;
     this.#breaker = breaker;
+    this.#credentials = credentials;
     this.#tokens = new TokenManager(
       async () => profile.token.parse(await http.send(profile.token.build(credentials))),
       clock,
@@ -55,7 +57,7 @@ export class Upstream {
     signal?: AbortSignal,
   ): Promise<OperationTypes[K]['answer']> {
     const mapping = this.#profile.operations[operation] as unknown as {
-      build(r: typeof request, a: { accessToken: string }): WireRequest;
+      build(r: typeof request, a: { accessToken: string; credentials: ClientCredentials }): WireRequest;
       parse(res: WireResponse, r: typeof request): OperationTypes[K]['answer'];
     };
     let authRetried = false;
@@ -78,7 +80,7 @@ export class Upstream {
         throw err;
       }
       try {
-        const response = await this.#http.send(mapping.build(request, { accessToken }), { signal, requestId: request.requestId });
+        const response = await this.#http.send(mapping.build(request, { accessToken, credentials: this.#credentials }), { signal, requestId: request.requestId });
         const answer = mapping.parse(response, request);
         if (ticket) this.#breaker!.settle(ticket);
         return answer;
