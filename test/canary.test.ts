@@ -12,9 +12,11 @@ import { createClient, lgspAccessToken, type DancuClientOptions, type FetchLike 
 import { createSandbox, SANDBOX_LGSP, SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const CANARY_SECRET = 'Canary-Secret-7f3c!Zq9';
+/** The client id: for the LGSP profile it is the AccessKey, a credential too. */
+const CANARY_ACCESS_KEY = 'canary-access-key-5e0b9d';
 const CANARY_CACHE_SECRET = 'canary-cache-secret-6c1d0e55aa0b4c2e9f1d';
 const CANARY_AUDIT_SECRET = 'canary-audit-secret-2b8e4f9a07c31d5e6a2f';
-const CANARIES = [CANARY_SECRET, CANARY_CACHE_SECRET, CANARY_AUDIT_SECRET];
+const CANARIES = [CANARY_SECRET, CANARY_ACCESS_KEY, CANARY_CACHE_SECRET, CANARY_AUDIT_SECRET];
 
 const outputs: string[] = [];
 /** Every way a value can leave: message, stack, inspect (hidden, deep), JSON, String, causes. */
@@ -50,11 +52,11 @@ for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan
     const stdout = vi.spyOn(process.stdout, 'write');
     const stderr = vi.spyOn(process.stderr, 'write');
     const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const sandbox = await createSandbox({ profile, populationSize: 50, credentials: { clientId: 'canary-system', clientSecret: CANARY_SECRET } });
+    const sandbox = await createSandbox({ profile, populationSize: 50, credentials: { clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET } });
     // Encoded forms of the secret are the secret: the Basic header and the LGSP token header/field.
     const encoded = [
-      Buffer.from(`canary-system:${CANARY_SECRET}`).toString('base64'),
-      lgspAccessToken({ clientId: 'canary-system', clientSecret: CANARY_SECRET }, SANDBOX_LGSP),
+      Buffer.from(`${CANARY_ACCESS_KEY}:${CANARY_SECRET}`).toString('base64'),
+      lgspAccessToken({ clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET }, SANDBOX_LGSP),
     ];
     const dir = await mkdtemp(join(tmpdir(), 'dancu-canary-'));
     dirs.push(dir);
@@ -64,7 +66,7 @@ for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan
       // 1. Configuration errors and URLs carrying canaries.
       const base: DancuClientOptions = {
         baseUrl: sandbox.url,
-        credentials: { clientId: 'canary-system', clientSecret: CANARY_SECRET, issuedAt: new Date(Date.now() - 86 * 86_400_000) },
+        credentials: { clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET, issuedAt: new Date(Date.now() - 86 * 86_400_000) },
         system: { id: 'canary', unitCode: 'U1', version: '1' },
         purposes: SANDBOX_PURPOSES,
         profile: sandbox.profile,
