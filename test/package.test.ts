@@ -115,12 +115,21 @@ describe('the installed `dancu` binary', () => {
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command') });
   });
 
-  it('demo --json: every check holds, exit 0', async () => {
-    const { stdout } = await run(bin(), ['demo', '--json'], { cwd: dir });
+  it('tour --json: every check holds, exit 0', async () => {
+    const { stdout } = await run(bin(), ['tour', '--json'], { cwd: dir });
     const report = JSON.parse(stdout);
     expect(report.ok).toBe(true);
     expect(report.checks.length).toBeGreaterThanOrEqual(5);
     expect(report.upstream.locked).toBe(true);
+  });
+
+  it('demo --scenario long-an,dong-nai --json: naive runs reproduce the incidents, dancu runs prevent them, exit 0', async () => {
+    const { stdout } = await run(bin(), ['demo', '--scenario', 'long-an,dong-nai', '--json'], { cwd: dir });
+    const report = JSON.parse(stdout);
+    expect(report.ok).toBe(true);
+    expect(report.runs.map((r: { scenario: string; client: string }) => `${r.scenario}/${r.client}`)).toEqual(['long-an/naive', 'long-an/dancu', 'dong-nai/naive', 'dong-nai/dancu']);
+    const bad = await run(bin(), ['demo', '--scenario', 'nope'], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown scenario') });
   });
 
   it('sandbox --port 0 --threshold 3: serves, locks past the threshold, stops on SIGTERM', async () => {

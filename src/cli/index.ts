@@ -5,7 +5,8 @@ import { deriveAuditKeys } from '../audit/keys.js';
 import { readEvents, verifyDirectory, verifyPostgres } from '../audit/verify.js';
 import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.js';
 import { VERSION } from '../version.js';
-import { runDemo } from './demo.js';
+import { runTour } from './tour.js';
+import { runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { createSandbox } from '../testing/index.js';
 
 const HELP = `dancu ${VERSION} — compliant client for the CSDLQG dân cư verification API
@@ -13,7 +14,9 @@ const HELP = `dancu ${VERSION} — compliant client for the CSDLQG dân cư veri
 Usage: dancu <command> [options]
 
 Commands:
-  demo           Run the demo against an embedded sandbox (exit 0 only if every check holds)
+  demo           Replay the incidents (Hải Dương, Quảng Trị, Long An, Đồng Nai/Bình Thuận) against an
+                 embedded sandbox, naive vs dancu (exit 0 only if every verdict holds)
+  tour           A short tour of the SDK's guarantees against the sandbox (exit 0 only if every check holds)
   sandbox        Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
   audit verify   Verify an audit trail directory (hash chain, sequence, signed checkpoints)
   audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
@@ -36,12 +39,30 @@ Options:
 
 const DEMO_HELP = `Usage: dancu demo [options]
 
-Starts the sandbox in process and shows the SDK at work: verifications over HTTP, impossible input
-and an unregistered purpose refused with no upstream traffic, a minimised lookup, and the upstream
-lock reported as ERR_UPSTREAM_LOCKED. Exits 0 only if every check holds.
+Replays each incident from the regulators' letters against a sandbox on 127.0.0.1 (lock at 10,000
+queries per Vietnam day) twice: with a naive client (plain fetch to the reference API) and through
+dancu with a sensible configuration. Prints a table: upstream requests, locked or not, calls
+answered and refused (by reason), audit events (the trail is verified), and the verdict. Naive runs
+must reproduce the incident; dancu runs must prevent it and still answer the legitimate calls.
+Exits 0 only if every verdict holds. Takes about 40 s on 2 cores.
+
+Scenarios: ${SCENARIOS.join(', ')}
 
 Options:
-  --threshold <n>    Lock threshold of the demo sandbox (default 25)
+  --scenario <list>  Comma-separated scenarios to run (default: all)
+  --scale <n>        Multiply the traffic by n (whole number, default 1)
+  --json             Print the report as JSON (no table, no progress bar)
+  --help             Show this help`;
+
+const TOUR_HELP = `Usage: dancu tour [options]
+
+Starts the sandbox in process and shows the SDK at work: verifications over HTTP, impossible input
+and an unregistered purpose refused with no upstream traffic, a minimised lookup, the re-verification
+storm collapsed by the cache, the quota stopping below the lock, the lock reported as
+ERR_UPSTREAM_LOCKED, and the audit trail verified. Exits 0 only if every check holds.
+
+Options:
+  --threshold <n>    Lock threshold of the tour's sandbox (default 25)
   --json             Print the result as JSON
   --help             Show this help`;
 
@@ -152,9 +173,25 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'demo') {
-    const { values } = parseArgs({ args: rest, options: { threshold: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({ args: rest, options: { scenario: { type: 'string' }, scale: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
     if (values.help) return console.log(DEMO_HELP), 0;
-    const ok = await runDemo({ json: values.json ?? false, threshold: int(values.threshold, 'threshold', 25)! });
+    const scenarios = values.scenario?.split(',').map((s) => s.trim());
+    const unknown = scenarios?.filter((s) => !(SCENARIOS as readonly string[]).includes(s)) ?? [];
+    if (unknown.length > 0) throw new Error(`Unknown scenario(s): ${unknown.join(', ')}. Choose from ${SCENARIOS.join(', ')}.`);
+    const scale = int(values.scale, 'scale', 1)!;
+    if (scale < 1) throw new Error('--scale must be at least 1');
+    const report = await runReplays({
+      json: values.json ?? false,
+      scale,
+      progress: process.stderr,
+      ...(scenarios ? { scenarios: scenarios as ScenarioId[] } : {}),
+    });
+    return report.ok ? 0 : 1;
+  }
+  if (command === 'tour') {
+    const { values } = parseArgs({ args: rest, options: { threshold: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+    if (values.help) return console.log(TOUR_HELP), 0;
+    const ok = await runTour({ json: values.json ?? false, threshold: int(values.threshold, 'threshold', 25)! });
     return ok ? 0 : 1;
   }
   if (command === 'sandbox') {

@@ -7,7 +7,7 @@ import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type DancuClient } from '../index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
 
-export interface DemoOptions {
+export interface TourOptions {
   /** Print JSON instead of text. */
   json?: boolean;
   /** Daily lock threshold of the demo sandbox (small, so the lock shows in seconds). */
@@ -22,11 +22,11 @@ interface Check {
 }
 
 /**
- * The foundation demo: a few verifications against the sandbox over real HTTP, impossible input
+ * The feature tour (`dancu tour`): a few verifications against the sandbox over real HTTP, impossible input
  * and an unregistered purpose refused with zero upstream traffic, a minimised lookup, and the
  * upstream lock made visible as `ERR_UPSTREAM_LOCKED`. Returns true when every check holds.
  */
-export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
+export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const threshold = options.threshold ?? 25;
   const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200 });
@@ -41,7 +41,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
   });
   const checks: Check[] = [];
   const text = !options.json;
-  if (text) write(`dancu demo — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)\n`);
+  if (text) write(`dancu tour — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)\n`);
   try {
     await scenario(client, sandbox, checks, threshold, auditDir);
   } finally {
