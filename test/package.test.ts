@@ -115,6 +115,20 @@ describe('the installed `dancu` binary', () => {
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command') });
   });
 
+  it('doctor --config: the example passes (exit 0); a bad config lists its problems (exit 1); --help', async () => {
+    const env = {
+      ...process.env,
+      DANCU_CLIENT_SECRET: 'Rotated-Strong-Secret-42!', DANCU_SECRET_ISSUED_AT: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+      REDIS_URL: 'redis://10.0.0.2:6379', DANCU_CACHE_SECRET: 'c'.repeat(64), AUDIT_DATABASE_URL: 'postgres://a@10.0.0.3/d', DANCU_AUDIT_SECRET: 'a'.repeat(64),
+    };
+    const good = await run(bin(), ['doctor', '--config', join(process.cwd(), 'examples/deployment/dancu.config.json')], { cwd: dir, env });
+    expect(good.stdout).toMatch(/^OK: every check passes\.$/m);
+    const bad = await run(bin(), ['doctor', '--config', join(process.cwd(), 'test/fixtures/bad.config.json')], { cwd: dir }).catch((e: { code: number; stdout: string }) => e);
+    expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL  audit trail fails closed/m) });
+    const help = await run(bin(), ['doctor', '--help'], { cwd: dir });
+    expect(help.stdout).toMatch(/regulators' *\n? *checklist/);
+  });
+
   it('tour --json: every check holds, exit 0', async () => {
     const { stdout } = await run(bin(), ['tour', '--json'], { cwd: dir });
     const report = JSON.parse(stdout);

@@ -6,6 +6,7 @@ import { readEvents, verifyDirectory, verifyPostgres } from '../audit/verify.js'
 import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.js';
 import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
+import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
 import { runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { createSandbox } from '../testing/index.js';
 
@@ -18,6 +19,7 @@ Commands:
                  embedded sandbox, naive vs dancu (exit 0 only if every verdict holds)
   tour           A short tour of the SDK's guarantees against the sandbox (exit 0 only if every check holds)
   sandbox        Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
+  doctor         Check a deployment config against the regulators' checklist
   audit verify   Verify an audit trail directory (hash chain, sequence, signed checkpoints)
   audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
 
@@ -52,6 +54,22 @@ Options:
   --scenario <list>  Comma-separated scenarios to run (default: all)
   --scale <n>        Multiply the traffic by n (whole number, default 1)
   --json             Print the report as JSON (no table, no progress bar)
+  --help             Show this help`;
+
+const DOCTOR_HELP = `Usage: dancu doctor --config <file.json> [options]
+
+Checks a deployment configuration (the options of createClient as JSON, secrets as "\${ENV_VAR}"
+references, stores declared as { "redis": "<url>" } / { "postgres": "<url>" } / { "jsonl": {
+"directory" } }, and "deployment": { "instances", "auditRetentionDays" }) against the regulators'
+checklist: options valid (the same schema as createClient), secrets from the environment, no weak,
+default or expired secret, purposes with a legal basis, a durable fail-closed signed audit trail,
+log retention, quota below the lock threshold with a margin, shared stores for several instances,
+TLS, and the guards. Each line is PASS, WARN or FAIL with the reason. Nothing connects anywhere and
+no secret is printed. Exit 1 if any check fails. See examples/deployment/dancu.config.json.
+
+Options:
+  --config <file>    The deployment file (JSON)
+  --json             Print the checks as JSON
   --help             Show this help`;
 
 const TOUR_HELP = `Usage: dancu tour [options]
@@ -187,6 +205,18 @@ async function main(argv: string[]): Promise<number> {
       ...(scenarios ? { scenarios: scenarios as ScenarioId[] } : {}),
     });
     return report.ok ? 0 : 1;
+  }
+  if (command === 'doctor') {
+    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+    if (values.help) return console.log(DOCTOR_HELP), 0;
+    if (!values.config) {
+      console.error(`--config <file> is required.\n\n${DOCTOR_HELP}`);
+      return 2;
+    }
+    const checks = doctor(await loadDeploymentFile(values.config));
+    if (values.json) console.log(JSON.stringify({ ok: checks.every((c) => c.level !== 'fail'), checks }, null, 2));
+    else for (const line of doctorLines(checks)) console.log(line);
+    return checks.some((c) => c.level === 'fail') ? 1 : 0;
   }
   if (command === 'tour') {
     const { values } = parseArgs({ args: rest, options: { threshold: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });

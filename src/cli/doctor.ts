@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import { resolveOptions, type DancuClientOptions } from '../config.js';
+import { DEFAULT_CREDENTIAL_POLICY, secretAgeDays, secretProblems, type CredentialPolicy } from '../credentials/policy.js';
+import { ConfigError, isDancuError } from '../errors.js';
+
+/**
+ * A deployment configuration as a file: the options of `createClient`, in JSON, with declarative
+ * stores instead of objects, secrets as references, and what the regulator's checklist needs to
+ * know about the deployment itself.
+ *
+ * ```json
+ * {
+ *   "baseUrl": "https://lgsp.tinh.gov.vn/dancu",
+ *   "credentials": { "clientId": "${DANCU_CLIENT_ID}", "clientSecret": "${DANCU_CLIENT_SECRET}", "issuedAt": "2026-10-01" },
+ *   "quota": { "store": { "redis": "${REDIS_URL}" } },
+ *   "audit": { "sink": { "postgres": "${AUDIT_DATABASE_URL}" }, "secret": "${DANCU_AUDIT_SECRET}" },
+ *   "deployment": { "instances": 4, "auditRetentionDays": 1825 }
+ * }
+ * ```
+ */
+export interface DeploymentFile {
+  deployment?: { instances?: number; auditRetentionDays?: number };
+  [option: string]: unknown;
+}
+
+export type CheckLevel = 'pass' | 'warn' | 'fail';
+export interface DoctorCheck {
+  level: CheckLevel;
+  check: string;
+  reason: string;
+}
+
+/** Options whose values are secrets: a literal in the file is itself a finding. */
+const SECRET_PATHS = ['credentials.clientSecret', 'cache.secret', 'audit.secret', 'tls.key', 'tls.passphrase'];
+const REF = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
+
+/** Read a deployment file (JSON). `${ENV}` references are resolved by {@link doctor}. */
+export async function loadDeploymentFile(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function get(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+/** Replace `${NAME}` strings by the environment's values; note the missing ones and the literal secrets. */
+function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    const m = REF.exec(value);
+    if (!m) return value;
+    const v = env[m[1]!];
+    if (v === undefined || v === '') missing.push(`${path} → \${${m[1]}}`);
+    return v ?? '';
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, `${path}.${i}`, missing));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, path ? `${path}.${k}` : k, missing)]));
+  }
+  return value;
+}
+
+/** Placeholders with the shape of the real stores and sinks: the schema checks shapes, nothing connects. */
+const QUOTA_STUB = { reserve: noop, stop: noop, status: noop, activeStop: noop };
+const CACHE_STUB = { get: noop, set: noop, invalidateSubject: noop, size: noop, acquire: noop };
+const SINK_STUB = { write: noop, flush: noop, close: noop };
+function noop(): never {
+  throw new Error('doctor placeholder: never called');
+}
+
+interface Declared {
+  quotaStore: 'memory' | 'redis';
+  cacheStore: 'memory' | 'redis' | 'off';
+  auditSink: 'jsonl' | 'postgres' | 'memory' | 'other';
+}
+
+/** Turn declarative stores into placeholders, remember what was declared. */
+function materialise(cfg: Record<string, unknown>): { options: Record<string, unknown>; declared: Declared; problems: DoctorCheck[] } {
+  const problems: DoctorCheck[] = [];
+  const options: Record<string, unknown> = { ...cfg };
+  delete options['deployment'];
+  const declared: Declared = { quotaStore: 'memory', cacheStore: 'memory', auditSink: 'jsonl' };
+  const quota = options['quota'] as Record<string, unknown> | undefined;
+  if (quota?.['store'] !== undefined) {
+    const s = quota['store'] as Record<string, unknown>;
+    if (typeof s === 'object' && s !== null && 'redis' in s) declared.quotaStore = 'redis';
+    else problems.push({ level: 'fail', check: 'config: quota.store', reason: 'declare { "redis": "<url>" } (or omit for memory)' });
+    options['quota'] = { ...quota, store: declared.quotaStore === 'redis' ? QUOTA_STUB : undefined };
+  }
+  const cache = options['cache'] as Record<string, unknown> | undefined;
+  if (cache?.['enabled'] === false) declared.cacheStore = 'off';
+  if (cache?.['store'] !== undefined) {
+    const s = cache['store'] as Record<string, unknown>;
+    if (typeof s === 'object' && s !== null && 'redis' in s) declared.cacheStore = 'redis';
+    else problems.push({ level: 'fail', check: 'config: cache.store', reason: 'declare { "redis": "<url>" } (or omit for memory)' });
+    options['cache'] = { ...cache, store: declared.cacheStore === 'redis' ? CACHE_STUB : undefined };
+  }
+  const audit = options['audit'] as Record<string, unknown> | undefined;
+  if (audit?.['sink'] !== undefined) {
+    const s = audit['sink'] as Record<string, unknown>;
+    const kind = typeof s === 'object' && s !== null ? Object.keys(s)[0] : undefined;
+    declared.auditSink = kind === 'postgres' ? 'postgres' : kind === 'jsonl' ? 'jsonl' : kind === 'memory' ? 'memory' : 'other';
+    if (kind === 'jsonl') {
+      const { sink: _sink, ...rest } = audit;
+      options['audit'] = { ...rest, directory: (s['jsonl'] as { directory?: string } | undefined)?.directory ?? 'dancu-audit' };
+    } else {
+      options['audit'] = { ...audit, sink: SINK_STUB };
+    }
+  }
+  return { options, declared, problems };
+}
+
+/**
+ * Check a deployment file against the regulators' checklist. Every line says pass, warn or fail and
+ * why; nothing connects anywhere and no secret is printed.
+ */
+export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now = Date.now()): DoctorCheck[] {
+  const out: DoctorCheck[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return [{ level: 'fail', check: 'config file', reason: 'must be a JSON object with the options of createClient' }];
+  }
+  const file = raw as DeploymentFile;
+  for (const p of SECRET_PATHS) {
+    const v = get(file, p);
+    if (typeof v === 'string' && !REF.test(v)) {
+      out.push({ level: 'fail', check: `secret ${p} from the environment`, reason: 'a literal secret is in the file (Đồng Nai: leaked passwords); use "${ENV_VAR}"' });
+    } else if (typeof v === 'string') {
+      out.push({ level: 'pass', check: `secret ${p} from the environment`, reason: `referenced as ${v}` });
+    }
+  }
+  const missing: string[] = [];
+  const resolved = substitute(raw, env, '', missing) as DeploymentFile;
+  for (const m of missing) out.push({ level: 'fail', check: 'environment variable set', reason: `${m} is not set` });
+  const { options, declared, problems } = materialise(resolved);
+  out.push(...problems);
+
+  // 1. The same zod schema as createClient. The secret is checked on its own below, so that a weak
+  //    one does not hide the other problems: the schema sees a placeholder that passes the policy.
+  let resolvedOptions: ReturnType<typeof resolveOptions> | undefined;
+  const creds = (options['credentials'] ?? {}) as Record<string, unknown>;
+  const placeholder = { ...creds, clientSecret: 'Placeholder-Only-9!', issuedAt: undefined };
+  try {
+    resolvedOptions = resolveOptions({ ...options, credentials: placeholder, clock: () => now } as unknown as DancuClientOptions);
+    out.push({ level: 'pass', check: 'options valid (same schema as createClient)', reason: 'no problem found' });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const i of err.issues) out.push({ level: 'fail', check: `option ${i.path || '(root)'}`, reason: `${i.message} (received ${i.received}); fix: ${i.fix}` });
+    } else {
+      out.push({ level: 'fail', check: 'options', reason: isDancuError(err) ? err.code : String((err as Error).message ?? err) });
+    }
+  }
+  const policy: CredentialPolicy = { ...DEFAULT_CREDENTIAL_POLICY, ...(options['credentialPolicy'] as Partial<CredentialPolicy> | undefined) };
+  const secret = typeof creds['clientSecret'] === 'string' ? creds['clientSecret'] : '';
+  const weak = secretProblems(String(creds['clientId'] ?? ''), secret, policy);
+  const issued = creds['issuedAt'] === undefined ? undefined : new Date(String(creds['issuedAt']));
+  const age = issued && !Number.isNaN(issued.getTime()) ? secretAgeDays(issued, now) : undefined;
+  out.push(weak.length > 0
+    ? { level: 'fail', check: 'credentials: no weak or default secret', reason: `ERR_CREDENTIALS_WEAK: ${weak.join('; ')}` }
+    : { level: 'pass', check: 'credentials: no weak or default secret', reason: 'the credential policy accepts the client secret' });
+  out.push(age === undefined
+    ? { level: 'fail', check: 'credentials: age known and within the policy', reason: 'set credentials.issuedAt so the client can warn before and refuse after the maximum age' }
+    : age > policy.maxAgeDays
+      ? { level: 'fail', check: 'credentials: age known and within the policy', reason: `ERR_CREDENTIALS_EXPIRED: issued ${Math.floor(age)} days ago, at most ${policy.maxAgeDays}` }
+      : { level: age > policy.maxAgeDays - policy.warnDays ? 'warn' : 'pass', check: 'credentials: age known and within the policy', reason: `issued ${Math.floor(age)} days ago, at most ${policy.maxAgeDays}` });
+
+  const cfg = resolved as Record<string, unknown>;
+  // 2. Purposes registered with a legal basis.
+  const purposes = Array.isArray(cfg['purposes']) ? (cfg['purposes'] as Array<Record<string, unknown>>) : [];
+  const vague = purposes.filter((p) => typeof p['legalBasis'] !== 'string' || !/(Luật|Nghị định|Thông tư|Quyết định|Law|Decree|Circular|Decision|\d{2,}\/\d{4})/i.test(p['legalBasis']));
+  out.push(purposes.length === 0
+    ? { level: 'fail', check: 'purposes registered with a legal basis', reason: 'no purpose registered (Long An: every call must carry a licensed purpose)' }
+    : vague.length > 0
+      ? { level: 'fail', check: 'purposes registered with a legal basis', reason: `no recognisable legal basis (law, decree, circular, decision) for: ${vague.map((p) => String(p['code'])).join(', ')}` }
+      : { level: 'pass', check: 'purposes registered with a legal basis', reason: `${purposes.length} purpose(s), each citing its basis` });
+
+  // 3. The audit trail: durable and fail closed, signed.
+  const audit = (cfg['audit'] ?? {}) as Record<string, unknown>;
+  out.push(audit['failOpen'] === true
+    ? { level: 'fail', check: 'audit trail fails closed', reason: 'audit.failOpen is true: calls would go on without a record (development only)' }
+    : { level: 'pass', check: 'audit trail fails closed', reason: 'a call that cannot be recorded is refused' });
+  out.push(declared.auditSink === 'jsonl' || declared.auditSink === 'postgres'
+    ? { level: 'pass', check: 'audit sink durable', reason: declared.auditSink === 'jsonl' ? 'JSONL with fdatasync group commit' : 'PostgreSQL, one transaction per batch' }
+    : { level: 'fail', check: 'audit sink durable', reason: `sink "${declared.auditSink}" is not durable; use { "jsonl": { "directory" } } or { "postgres": "<url>" }` });
+  out.push(audit['secret'] !== undefined
+    ? { level: 'pass', check: 'audit checkpoints signed', reason: 'audit.secret set: checkpoints are HMAC-signed, subjects comparable across restarts' }
+    : { level: 'fail', check: 'audit checkpoints signed', reason: 'no audit.secret: no signed checkpoints, and subjects are not comparable across restarts' });
+  const retention = file.deployment?.auditRetentionDays;
+  out.push(typeof retention === 'number' && retention >= 365
+    ? { level: 'pass', check: 'log retention set', reason: `${retention} days` }
+    : { level: 'fail', check: 'log retention set', reason: 'set deployment.auditRetentionDays (≥ 365) to what your province requires, and keep the trail that long' });
+
+  // 4. Quota below the lock threshold with a margin.
+  if (resolvedOptions) {
+    const plan = resolvedOptions.quota.plan;
+    out.push(plan.safetyMargin >= 0.05 && plan.perDay <= Math.floor(plan.lockThreshold * (1 - plan.safetyMargin))
+      ? { level: 'pass', check: 'quota below the lock threshold with a margin', reason: `stops at ${plan.perDay} a Vietnam day, lock at ${plan.lockThreshold} (margin ${Math.round(plan.safetyMargin * 100)}%)` }
+      : { level: 'fail', check: 'quota below the lock threshold with a margin', reason: `margin ${Math.round(plan.safetyMargin * 100)}% is under 5%` });
+  }
+
+  // 5. Shared stores when more than one instance.
+  const instances = file.deployment?.instances ?? 1;
+  if (instances > 1) {
+    const unshared = [
+      declared.quotaStore !== 'redis' ? 'quota.store (each instance would spend the whole budget)' : '',
+      declared.cacheStore === 'memory' ? 'cache.store (the storm is only deduplicated per instance)' : '',
+    ].filter(Boolean);
+    out.push(unshared.length === 0
+      ? { level: 'pass', check: `shared stores for ${instances} instances`, reason: 'quota, cache and guard state in Redis' }
+      : { level: 'fail', check: `shared stores for ${instances} instances`, reason: `not shared: ${unshared.join('; ')}` });
+  } else {
+    out.push({ level: 'pass', check: 'shared stores', reason: 'one instance (set deployment.instances if there are more)' });
+  }
+
+  // 6. TLS.
+  const url = typeof cfg['baseUrl'] === 'string' ? cfg['baseUrl'] : '';
+  out.push(url.startsWith('https://')
+    ? { level: 'pass', check: 'TLS to the gateway', reason: cfg['tls'] ? 'https with a client certificate (mTLS)' : 'https' }
+    : { level: 'fail', check: 'TLS to the gateway', reason: 'baseUrl is not https: (plain http is for the sandbox on loopback only)' });
+
+  // 7. Guards beyond the defaults.
+  const guards = (cfg['guards'] ?? {}) as Record<string, unknown>;
+  out.push(guards['enumeration'] === false
+    ? { level: 'fail', check: 'enumeration guard on', reason: 'guards.enumeration is false (Quảng Trị)' }
+    : { level: 'pass', check: 'enumeration guard on', reason: 'a citizen tried with many dates of birth or names is refused' });
+  out.push(guards['velocity'] !== undefined
+    ? { level: 'pass', check: 'operator velocity guard', reason: 'configured' }
+    : { level: 'warn', check: 'operator velocity guard', reason: 'not configured: a macro under an officer\'s account is only caught by enumeration and the operator quota' });
+  out.push((guards['ip'] as Record<string, unknown> | undefined)?.['allow'] !== undefined
+    ? { level: 'pass', check: 'operator IP allowlist', reason: 'configured' }
+    : { level: 'warn', check: 'operator IP allowlist', reason: 'not configured: calls from unknown addresses only raise alerts (Bình Thuận)' });
+  return out;
+}
+
+/** Text lines of a doctor report. */
+export function doctorLines(checks: readonly DoctorCheck[]): string[] {
+  const mark = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
+  const fails = checks.filter((c) => c.level === 'fail').length;
+  const warns = checks.filter((c) => c.level === 'warn').length;
+  return [
+    ...checks.map((c) => `${mark[c.level]}  ${c.check} — ${c.reason}`),
+    '',
+    fails === 0 ? `OK: every check passes${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}.` : `${fails} problem${fails > 1 ? 's' : ''} to fix.`,
+  ];
+}

@@ -1,0 +1,54 @@
+/** `dancu doctor`: the deployment checklist, on the example config (passes) and a bad one (every problem listed). */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { doctor, doctorLines, loadDeploymentFile } from '../src/cli/doctor.js';
+
+const NOW = Date.parse('2026-11-23T03:00:00Z');
+const env = {
+  DANCU_CLIENT_SECRET: 'Rotated-Strong-Secret-42!',
+  DANCU_SECRET_ISSUED_AT: '2026-10-01',
+  REDIS_URL: 'redis://10.0.0.2:6379',
+  DANCU_CACHE_SECRET: randomBytes(32).toString('hex'),
+  AUDIT_DATABASE_URL: 'postgres://audit@10.0.0.3/dancu',
+  DANCU_AUDIT_SECRET: randomBytes(32).toString('hex'),
+};
+
+describe('dancu doctor', () => {
+  it('the example deployment passes every check, and prints no secret', async () => {
+    const checks = doctor(await loadDeploymentFile('examples/deployment/dancu.config.json'), env, NOW);
+    expect(checks.filter((c) => c.level !== 'pass')).toEqual([]);
+    expect(checks.length).toBeGreaterThanOrEqual(15);
+    const text = doctorLines(checks).join('\n');
+    expect(text).toMatch(/^OK: every check passes\.$/m);
+    for (const v of Object.values(env)) if (v.length > 12) expect(text).not.toContain(v);
+  });
+
+  it('a bad deployment: every problem is listed with its reason', async () => {
+    const checks = doctor(await loadDeploymentFile('test/fixtures/bad.config.json'), {}, NOW);
+    const failed = (check: RegExp, reason?: RegExp) =>
+      expect(checks.some((c) => c.level === 'fail' && check.test(c.check) && (!reason || reason.test(c.reason))), `${check} ${reason ?? ''}`).toBe(true);
+    failed(/secret credentials\.clientSecret from the environment/, /literal secret/);
+    failed(/credentials: no weak or default secret/, /known default password/);
+    failed(/credentials: age/, /ERR_CREDENTIALS_EXPIRED/);
+    failed(/option \(root\)/, /unknown option\(s\): retries/);
+    failed(/option cache\.ttlMs\.match/, /received string/);
+    failed(/purposes registered with a legal basis/, /TRA-CUU-CHUNG/);
+    failed(/audit trail fails closed/);
+    failed(/audit sink durable/, /memory/);
+    failed(/audit checkpoints signed/);
+    failed(/log retention set/);
+    failed(/shared stores for 3 instances/, /quota\.store.*cache\.store/);
+    failed(/TLS to the gateway/);
+    failed(/enumeration guard on/);
+    expect(checks.filter((c) => c.level === 'warn').map((c) => c.check)).toEqual(['operator velocity guard', 'operator IP allowlist']);
+    const text = doctorLines(checks).join('\n');
+    expect(text).toMatch(/^\d+ problems to fix\.$/m);
+    expect(text).not.toContain('Admin@123');
+  });
+
+  it('a missing environment variable is a failure, not a guess', async () => {
+    const { DANCU_AUDIT_SECRET: _, ...partial } = env;
+    const checks = doctor(await loadDeploymentFile('examples/deployment/dancu.config.json'), partial, NOW);
+    expect(checks).toContainEqual({ level: 'fail', check: 'environment variable set', reason: 'audit.secret → ${DANCU_AUDIT_SECRET} is not set' });
+  });
+});
