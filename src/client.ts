@@ -6,7 +6,7 @@ import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './ci
 import { validateLookupInput, validateVerifyInput } from './citizen/validate.js';
 import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
 import { validateContext, type CallContext, type LookupContext, type NormalisedContext } from './context.js';
-import { AuditError, ClientClosedError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError } from './errors.js';
+import { AuditError, ClientClosedError, GuardError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError } from './errors.js';
 import { toVietnamIso } from './internal/time.js';
 import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
 import { HttpClient } from './transport/http.js';
@@ -21,7 +21,7 @@ import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
 import { nameKey } from './citizen/name.js';
 import { vietnamDate } from './internal/time.js';
-import { Guards, type GuardAlert, type GuardProbe } from './guard/guards.js';
+import { Guards, type GuardAlert, type GuardProbe, type GuardVerdict } from './guard/guards.js';
 
 export type { ResultSource } from './cache/dedup.js';
 
@@ -104,6 +104,15 @@ export interface DancuClient {
   close(): Promise<void>;
 }
 
+/** What every event of one call carries. */
+interface EventBase {
+  operation: Operation;
+  operator: NormalisedContext['operator'];
+  purpose: { code: string; legalBasis: string; dossierId?: string };
+  subject: ReturnType<AuditTrail['subject']>;
+  fields: string[];
+}
+
 interface Performed extends DedupOutcome {
   ctx: NormalisedContext;
   id: string;
@@ -126,6 +135,7 @@ class Client implements DancuClient {
     this.#http = new HttpClient({
       baseUrl: opts.baseUrl,
       fetch: opts.fetch,
+      engine: opts.httpEngine,
       timeoutMs: opts.timeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs,
       maxResponseBytes: opts.maxResponseBytes,
@@ -245,26 +255,21 @@ class Client implements DancuClient {
     }
     const { ctx, id, fields, probe, keyParts, send } = admitted;
     const def = this.#purposes.get(ctx.purpose.code)!;
-    const base = {
+    const base: EventBase = {
       operation,
       operator: ctx.operator,
       purpose: { code: ctx.purpose.code, legalBasis: def.legalBasis, ...(ctx.purpose.dossierId ? { dossierId: ctx.purpose.dossierId } : {}) },
       subject: this.#audit.subject(id),
       fields,
     };
-    const verdict = await this.#guards.check(ctx, probe); //                            3 guards
-    const alerts = verdict.alerts.map((a) => this.#alertEvent(a, base));
-    if (verdict.denial) {
-      await this.#audit.write([...alerts, { ...base, type: 'lookup.denied', ...outcomeOf(undefined, verdict.denial) }]);
-      throw verdict.denial;
-    }
-    if (alerts.length > 0) await this.#audit.write(alerts);
+    await this.#applyGuards(await this.#guards.checkCaller(ctx), base); //              3 guards (caller)
     const { key, subject } = entryKey(this.#opts.cache.keys, id, [...keyParts, this.#scope(ctx)]);
     let led = false;
     let out: DedupOutcome;
     try {
       out = await this.#dedup.run(key, subject, async () => { //                      4 dedup
         led = true;
+        await this.#applyGuards(await this.#guards.checkValues(ctx, probe), base); //   3 guards (values, on a miss)
         const meta = this.#meta(ctx);
         const [intentId] = await this.#audit.write([{ ...base, type: 'lookup.intent', requestId: meta.requestId }]); // 6
         const t0 = this.#opts.clock();
@@ -281,7 +286,9 @@ class Client implements DancuClient {
       });
     } catch (err) {
       if (!led && !(err instanceof AuditError)) {
-        await this.#audit.write([{ ...base, type: 'cache.hit', source: 'joined', ...outcomeOf(undefined, err) }]);
+        // A joiner shares the leader's fate; a guard's refusal is a refusal of this call too.
+        const type = err instanceof GuardError ? ('lookup.denied' as const) : ('cache.hit' as const);
+        await this.#audit.write([{ ...base, type, ...(type === 'cache.hit' ? { source: 'joined' as const } : {}), ...outcomeOf(undefined, err) }]);
       }
       throw err;
     }
@@ -292,7 +299,17 @@ class Client implements DancuClient {
     return { ...out, ctx, id };
   }
 
-  #alertEvent(a: GuardAlert, base: { operation: Operation; operator: NormalisedContext['operator']; purpose: { code: string }; subject: ReturnType<AuditTrail['subject']> }) {
+  /** Record a guard's alerts, and its refusal with them in one batch (then throw it). */
+  async #applyGuards(verdict: GuardVerdict, base: EventBase): Promise<void> {
+    const alerts = verdict.alerts.map((a) => this.#alertEvent(a, base));
+    if (verdict.denial) {
+      await this.#audit.write([...alerts, { ...base, type: 'lookup.denied', ...outcomeOf(undefined, verdict.denial) }]);
+      throw verdict.denial;
+    }
+    if (alerts.length > 0) await this.#audit.write(alerts);
+  }
+
+  #alertEvent(a: GuardAlert, base: EventBase) {
     return {
       type: 'guard.alert' as const,
       operation: base.operation,

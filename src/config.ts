@@ -251,6 +251,13 @@ export interface DancuClientOptions {
   profile?: WireProfile;
   /** Injected `fetch`. Default: `globalThis.fetch`, looked up at each call (so msw can intercept). */
   fetch?: FetchLike;
+  /**
+   * `fetch` (default): requests go through `fetch` with an undici Agent as dispatcher — msw can
+   * intercept them. `undici`: through the Agent's `request` directly — several times cheaper per
+   * request on Node 20 (see `npm run bench`), for bulk work; **msw cannot see these requests**, so
+   * test with the sandbox over HTTP instead. Same timeouts, bounds, TLS and refusals.
+   */
+  httpEngine?: 'fetch' | 'undici';
   /** Whole-request timeout (connect, send, read body), in ms. Default `10000`. */
   timeoutMs?: number;
   /** TCP/TLS connect timeout, in ms. Default `5000`. */
@@ -286,6 +293,7 @@ export interface ResolvedOptions {
   purposes: PurposeDefinition[];
   profile: WireProfile;
   fetch: FetchLike | undefined;
+  httpEngine: 'fetch' | 'undici';
   timeoutMs: number;
   connectTimeoutMs: number;
   maxResponseBytes: number;
@@ -393,6 +401,7 @@ const optionsSchema = z.strictObject({
     .refine((ps) => new Set(ps.map((p) => p.code)).size === ps.length, { message: 'purpose codes must be unique' }),
   profile: profileSchema.optional(),
   fetch: fn.optional(),
+  httpEngine: z.enum(['fetch', 'undici']).optional(),
   timeoutMs: positiveInt.max(120_000).optional(),
   connectTimeoutMs: positiveInt.max(60_000).optional(),
   maxResponseBytes: positiveInt.max(64 * 1024 * 1024).optional(),
@@ -696,6 +705,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (!parsed.success) throw new ConfigError(issuesFrom(parsed.error, input));
   const o = parsed.data;
   const baseUrl = checkBaseUrl(o.baseUrl, o.tls);
+  if (o.httpEngine === 'undici' && o.fetch !== undefined) {
+    throw new ConfigError([{ path: 'httpEngine', received: 'string', message: 'httpEngine "undici" does not use fetch, so the injected fetch would be ignored', fix: 'remove fetch, or use httpEngine "fetch"' }]);
+  }
   checkCredentials(o.credentials, { ...DEFAULT_CREDENTIAL_POLICY, ...(o.credentialPolicy as Partial<CredentialPolicy> | undefined) }, clockOf(o.clock)());
   const purposes = o.purposes.map((p) => {
     const def: PurposeDefinition = { code: p.code, title: p.title, legalBasis: p.legalBasis, operations: [...new Set(p.operations)] };
@@ -743,6 +755,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     purposes,
     profile,
     fetch: o.fetch as FetchLike | undefined,
+    httpEngine: o.httpEngine ?? 'fetch',
     timeoutMs: o.timeoutMs ?? DEFAULTS.timeoutMs,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     maxResponseBytes: o.maxResponseBytes ?? DEFAULTS.maxResponseBytes,

@@ -11,9 +11,14 @@ export const GENESIS = '0'.repeat(64);
  * tool re-serialised still verifies through `hashOf`.
  */
 export function serializeEvent(event: AuditEvent): string {
+  const known = lines.get(event);
+  if (known !== undefined) return known;
   const { hash, ...rest } = event;
   return `${canonicalJson(rest).slice(0, -1)},"hash":"${hash}"}`;
 }
+
+/** Lines of the events this process linked: the canonical text is computed once, for the hash and the line. */
+const lines = new WeakMap<AuditEvent, string>();
 
 /** The hash a line claims, when its text hashes to it as written (the fast path of verification). */
 export function lineHashMatches(text: string): boolean | undefined {
@@ -63,8 +68,11 @@ export class Chain {
     for (const body of bodies) {
       seq += 1;
       const unhashed = { ...body, seq, prevHash };
-      const hash = hashOf(unhashed);
-      out.push({ ...unhashed, hash });
+      const canonical = canonicalJson(unhashed); // = hashOf(unhashed)'s input
+      const hash = sha256Hex(canonical);
+      const event = { ...unhashed, hash };
+      lines.set(event, `${canonical.slice(0, -1)},"hash":"${hash}"}`);
+      out.push(event);
       prevHash = hash;
     }
     this.#pending = { seq, hash: prevHash };

@@ -50,9 +50,10 @@ export interface GuardVerdict {
 }
 
 /**
- * Step 3 of the pipeline, before dedup, quota and network: the IP policy, operator velocity and
- * enumeration, in that order. A denial is returned, not thrown, with the alerts to record: the
- * client writes them and `lookup.denied` in one batch, then throws.
+ * Step 3 of the pipeline: the IP policy and operator velocity before dedup (every call), and
+ * enumeration for calls that must go upstream (before the intent, quota and network). A denial is
+ * returned, not thrown, with the alerts to record: the client writes them and `lookup.denied` in one
+ * batch, then throws.
  */
 export class Guards {
   readonly #p: GuardPlan;
@@ -60,6 +61,7 @@ export class Guards {
   readonly #clock: () => number;
   /** Until when the store is skipped after it failed (epoch ms). */
   #storeDownUntil = 0;
+  readonly #macs = new Map<string, string>();
 
   constructor(plan: GuardPlan, unitCode: string, clock: () => number = Date.now) {
     this.#p = plan;
@@ -73,40 +75,57 @@ export class Guards {
   }
 
   /**
-   * Run the guards against the store; if it fails or is slow, against this process's memory (and
-   * skip the store for 5 s). A guard is a detector: it must not turn a Redis outage into an outage
-   * of its own, and the quota, which shares that Redis, already fails closed.
+   * The guards on the caller — IP policy, new-IP alert, velocity — for every call, cached answers
+   * included (a script reading the cache is still a script).
    */
-  async check(ctx: NormalisedContext, probe: GuardProbe | undefined): Promise<GuardVerdict> {
+  checkCaller(ctx: NormalisedContext): Promise<GuardVerdict> {
+    return this.#guarded((store) => this.#caller(store, ctx));
+  }
+
+  /**
+   * The enumeration guard, for a call that must ask the upstream (a cache miss). A cached answer is
+   * for values that already passed it, and costs the upstream nothing; what enumeration protects is
+   * the upstream, one new value at a time.
+   */
+  checkValues(ctx: NormalisedContext, probe: GuardProbe | undefined): Promise<GuardVerdict> {
+    if (!this.#p.enumeration || !probe) return Promise.resolve({ denial: undefined, alerts: [] });
+    return this.#guarded((store) => this.#values(store, ctx, probe));
+  }
+
+  /**
+   * Run against the store; if it fails or is slow, against this process's memory (and skip the
+   * store for 5 s). A guard is a detector: it must not turn a Redis outage into an outage of its
+   * own, and the quota, which shares that Redis, already fails closed.
+   */
+  async #guarded(run: (store: GuardStore) => Promise<GuardVerdict>): Promise<GuardVerdict> {
+    let verdict: GuardVerdict | undefined;
     if (!this.degraded) {
       try {
-        return await withTimeout(this.#check(this.#p.store, ctx, probe), this.#p.storeTimeoutMs,
+        verdict = await withTimeout(run(this.#p.store), this.#p.storeTimeoutMs,
           () => new Error(`guard store did not answer within ${this.#p.storeTimeoutMs} ms`));
       } catch {
         this.#storeDownUntil = this.#clock() + 5_000;
       }
     }
-    return this.#check(this.#p.fallback, ctx, probe);
+    verdict ??= await run(this.#p.fallback);
+    for (const a of verdict.alerts) this.#notify(a);
+    return verdict;
   }
 
-  async #check(store: GuardStore, ctx: NormalisedContext, probe: GuardProbe | undefined): Promise<GuardVerdict> {
+  async #caller(store: GuardStore, ctx: NormalisedContext): Promise<GuardVerdict> {
     const alerts: GuardAlert[] = [];
     const who = { operatorId: ctx.operator.id, ip: ctx.operator.ip };
-    const deny = (denial: GuardError): GuardVerdict => {
-      for (const a of alerts) this.#notify(a);
-      return { denial, alerts };
-    };
-    const op = this.#mac('op', this.#unit, ctx.operator.id);
+    const op = this.#memo(`op\u001f${ctx.operator.id}`, () => this.#mac('op', this.#unit, ctx.operator.id));
 
     // IP policy: the operator's own list if it has one, else the unit's.
     const ip = canonicalIp(ctx.operator.ip);
     const allowed = this.#p.ip.operators.get(ctx.operator.id) ?? this.#p.ip.allow;
     if (allowed && !allowed.has(ip)) {
-      return deny(new GuardError('ERR_GUARD_IP',
-        `Operator calls are allowed only from the configured networks; this call came from another address (${ip}). Nothing was sent.`));
+      return { denial: new GuardError('ERR_GUARD_IP',
+        `Operator calls are allowed only from the configured networks; this call came from another address (${ip}). Nothing was sent.`), alerts };
     }
     if (this.#p.ip.alertOnNewIp) {
-      const seen = await store.remember(`ip:${op}`, this.#mac('ip', ip), this.#p.ip.rememberMs);
+      const seen = await store.remember(`ip:${op}`, this.#memo(`ip\u001f${ip}`, () => this.#mac('ip', ip)), this.#p.ip.rememberMs);
       if (seen.isNew && seen.known > 0) alerts.push({ ...who, guard: 'new-ip', detail: { knownIps: seen.known } });
     }
 
@@ -115,9 +134,7 @@ export class Guards {
       const keep = Math.max((v.perMinute ?? 0) + 1, v.regularity?.samples ?? 0);
       const ttl = Math.max(60_000, v.regularity ? v.regularity.samples * v.regularity.maxMeanGapMs : 0);
       const calls = await store.recordCall(`v:${op}`, keep, ttl);
-      if (calls.blockedMs > 0) {
-        return deny(velocityError(calls.blockedMs));
-      }
+      if (calls.blockedMs > 0) return { denial: velocityError(calls.blockedMs), alerts };
       const now = calls.times[calls.times.length - 1]!;
       const inMinute = calls.times.filter((t) => t > now - 60_000).length;
       let reason: string | undefined;
@@ -138,27 +155,40 @@ export class Guards {
         if (await store.block(`v:${op}`, v.blockMs)) {
           alerts.push({ ...who, guard: 'velocity', detail: { reason, ...detail, blockedMs: v.blockMs } });
         }
-        return deny(velocityError(v.blockMs));
+        return { denial: velocityError(v.blockMs), alerts };
       }
     }
+    return { denial: undefined, alerts };
+  }
 
-    const e = this.#p.enumeration;
-    if (e && probe) {
-      const subject = this.#mac('s', probe.idNumber);
-      for (const [field, value] of probe.values) {
-        const r = await store.admitDistinct(`e:${field}:${subject}`, this.#mac('m', value), e.maxDistinct, e.windowMs);
-        if (r.allowed) continue;
-        if (r.firstDenial) {
-          alerts.push({ ...who, guard: 'enumeration', subject: probe.masked, detail: { field, distinct: r.distinct, maxDistinct: e.maxDistinct, windowMs: e.windowMs } });
-        }
-        return deny(new GuardError('ERR_GUARD_ENUMERATION',
+  async #values(store: GuardStore, ctx: NormalisedContext, probe: GuardProbe): Promise<GuardVerdict> {
+    const e = this.#p.enumeration!;
+    const subject = this.#mac('s', probe.idNumber);
+    for (const [field, value] of probe.values) {
+      const r = await store.admitDistinct(`e:${field}:${subject}`, this.#mac('m', value), e.maxDistinct, e.windowMs);
+      if (r.allowed) continue;
+      const alerts: GuardAlert[] = r.firstDenial
+        ? [{ operatorId: ctx.operator.id, ip: ctx.operator.ip, guard: 'enumeration', subject: probe.masked, detail: { field, distinct: r.distinct, maxDistinct: e.maxDistinct, windowMs: e.windowMs } }]
+        : [];
+      return {
+        denial: new GuardError('ERR_GUARD_ENUMERATION',
           `Citizen ${probe.masked} was already tried with ${r.distinct} different values of ${field} (the most allowed in ${Math.round(e.windowMs / 60_000)} min); ` +
             'another one looks like enumeration and was refused. Nothing was sent. Check the record with the citizen.',
-          r.remainingMs));
-      }
+          r.remainingMs),
+        alerts,
+      };
     }
-    for (const a of alerts) this.#notify(a);
-    return { denial: undefined, alerts };
+    return { denial: undefined, alerts: [] };
+  }
+
+  /** Operator ids and IPs are few: their HMACs are kept (bounded), not recomputed per call. */
+  #memo(key: string, compute: () => string): string {
+    let v = this.#macs.get(key);
+    if (v === undefined) {
+      if (this.#macs.size >= 10_000) this.#macs.clear();
+      this.#macs.set(key, (v = compute()));
+    }
+    return v;
   }
 
   #notify(alert: GuardAlert): void {

@@ -107,7 +107,17 @@ async function stream(kind: 'flood' | 'drip', res: ServerResponse): Promise<void
     }
     if (sent >= 100 * 1024 * 1024) break;
     sent += chunk.length;
-    if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
   }
   if (!res.destroyed) res.end('"}');
 }

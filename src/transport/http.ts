@@ -14,6 +14,11 @@ export interface HttpClientOptions {
   maxResponseBytes: number;
   connections: number;
   tls?: { ca?: string | Buffer | Array<string | Buffer>; cert?: string | Buffer; key?: string | Buffer; passphrase?: string } | undefined;
+  /**
+   * `fetch` (default): global fetch with the undici Agent as dispatcher, so msw can intercept.
+   * `undici`: `Agent.request` directly — faster on Node 20, but invisible to msw.
+   */
+  engine?: 'fetch' | 'undici' | undefined;
 }
 
 /**
@@ -38,6 +43,13 @@ export class HttpClient {
     const url = new URL(req.path.replace(/^\//, ''), this.#opts.baseUrl);
     const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    if (this.#opts.engine === 'undici') {
+      try {
+        return await this.#request(url, req, signal, init.requestId);
+      } catch (err) {
+        throw classify(err, init.signal, timeout, this.#opts.timeoutMs, init.requestId);
+      }
+    }
     const doFetch = this.#opts.fetch ?? (globalThis.fetch as FetchLike);
     // `dispatcher` is undici's extension of RequestInit. Node's bundled undici and undici 7 have
     // structurally different (but compatible at run time) types, hence the untyped object.
@@ -62,6 +74,51 @@ export class HttpClient {
     } catch (err) {
       throw classify(err, init.signal, timeout, this.#opts.timeoutMs, init.requestId);
     }
+  }
+
+  /** The same exchange on `Agent.request` (no fetch layer): same bounds, same refusals, no redirects. */
+  async #request(url: URL, req: WireRequest, signal: AbortSignal, requestId: string | undefined): Promise<WireResponse> {
+    const res = await this.#agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      signal,
+    });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+      else if (v !== undefined) headers.set(k, v);
+    }
+    const discard = () => {
+      res.body.on('error', () => undefined); // destroying an unread body emits an AbortError
+      res.body.destroy();
+    };
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      discard();
+      throw new UpstreamError('ERR_UPSTREAM', res.statusCode,
+        `The upstream answered with a redirect (${res.statusCode}); redirects are never followed. Check baseUrl.`, withRequestId(requestId));
+    }
+    const max = this.#opts.maxResponseBytes;
+    const tooLarge = () => new UpstreamError('ERR_UPSTREAM_RESPONSE', res.statusCode,
+      `The upstream response is larger than maxResponseBytes (${max}); it was discarded.`, withRequestId(requestId));
+    const declared = Number(headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > max) {
+      discard();
+      throw tooLarge();
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > max) {
+        discard();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+    return { status: res.statusCode, headers, body: Buffer.concat(chunks, total).toString('utf8') };
   }
 
   async close(): Promise<void> {
