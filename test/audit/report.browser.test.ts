@@ -1,0 +1,61 @@
+/**
+ * `dancu audit report --format html` in a real browser: headless Chromium opens the page, the chart
+ * is drawn (one bar per day, the budget line), and a screenshot is taken. Needs Debian's chromium
+ * (`.ci/run` installs it); skipped with a message on a laptop without it, a failure in CI.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { MemoryAuditSink, reportHtml, summarise } from '../../src/index.js';
+import { ctx, setup } from '../helpers.js';
+
+const CHROMIUM = process.env['DANCU_CHROMIUM'] ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env['DANCU_REQUIRE_SERVICES'] === '1') throw new Error(`Chromium not found at ${CHROMIUM}, and DANCU_REQUIRE_SERVICES=1: the browser test must run.`);
+  console.warn(`\n⚠ Chromium not found at ${CHROMIUM}: SKIPPING the HTML report browser test (apt-get install chromium, or set DANCU_CHROMIUM).\n`);
+}
+
+it.skipIf(!available)('the HTML report opens in headless Chromium and shows the daily chart against the budget', async () => {
+  // Three Vietnam days of traffic, under a budget of 5 a day.
+  let now = Date.parse('2026-11-20T03:00:00Z');
+  const sink = new MemoryAuditSink();
+  const { sandbox, client, close } = await setup({ populationSize: 40 }, { audit: { sink }, clock: () => now, quota: { perDay: 5 }, guards: { enumeration: false } });
+  for (const [day, n] of [[0, 2], [1, 5], [2, 3]] as const) {
+    now = Date.parse('2026-11-20T03:00:00Z') + day * 86_400_000;
+    for (let i = 0; i < n; i++) {
+      const c = sandbox.population[day * 10 + i]!;
+      await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    }
+  }
+  await close();
+  const dir = join(process.cwd(), '.tmp');
+  await mkdir(dir, { recursive: true });
+  const page = join(dir, 'audit-report.html');
+  await writeFile(page, reportHtml(summarise(sink.events)));
+
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 900, height: 900 } });
+    await tab.goto(`file://${page}`);
+    const chart = tab.locator('svg[aria-label="daily upstream requests"]');
+    const box = await chart.boundingBox();
+    expect(box?.width).toBe(720);
+    expect(box?.height).toBe(240);
+    const bars = await chart.locator('rect').evaluateAll((rs) => rs.map((r) => ({ h: r.getBoundingClientRect().height, title: r.textContent })));
+    expect(bars.map((b) => b.title)).toEqual(['2026-11-20: 2', '2026-11-21: 5', '2026-11-22: 3']);
+    expect(bars[1]!.h).toBeGreaterThan(bars[2]!.h); // drawn to scale
+    expect(bars[2]!.h).toBeGreaterThan(bars[0]!.h);
+    expect(await tab.getByText('budget 5/day').isVisible()).toBe(true);
+    const png = await chart.screenshot({ path: join(dir, 'audit-report-chart.png') });
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(2_000);
+  } finally {
+    await browser.close();
+  }
+}, 60_000);
