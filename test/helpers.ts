@@ -11,6 +11,13 @@ export const lookupCtx = {
   operator: { id: 'cb.test', ip: '10.0.0.7' },
 } as const;
 
+/** The verification input of a sandbox citizen (its other fields are not part of the input). */
+export const verifyInput = (c: { idNumber: string; fullName: string; dateOfBirth: string }) => ({
+  idNumber: c.idNumber,
+  fullName: c.fullName,
+  dateOfBirth: c.dateOfBirth,
+});
+
 /**
  * A client for the sandbox. The dedup cache is OFF unless the test passes `cache`: most tests are
  * about what reaches the upstream per call (transport, quota), which a cache hit would hide. The

@@ -84,21 +84,19 @@ function materialise(cfg: Record<string, unknown>): { options: Record<string, un
   const options: Record<string, unknown> = { ...cfg };
   delete options['deployment'];
   const declared: Declared = { quotaStore: 'memory', cacheStore: 'memory', auditSink: 'jsonl' };
-  const quota = options['quota'] as Record<string, unknown> | undefined;
-  if (quota?.['store'] !== undefined) {
-    const s = quota['store'] as Record<string, unknown>;
-    if (typeof s === 'object' && s !== null && 'redis' in s) declared.quotaStore = 'redis';
-    else problems.push({ level: 'fail', check: 'config: quota.store', reason: 'declare { "redis": "<url>" } (or omit for memory)' });
-    options['quota'] = { ...quota, store: declared.quotaStore === 'redis' ? QUOTA_STUB : undefined };
-  }
-  const cache = options['cache'] as Record<string, unknown> | undefined;
-  if (cache?.['enabled'] === false) declared.cacheStore = 'off';
-  if (cache?.['store'] !== undefined) {
-    const s = cache['store'] as Record<string, unknown>;
-    if (typeof s === 'object' && s !== null && 'redis' in s) declared.cacheStore = 'redis';
-    else problems.push({ level: 'fail', check: 'config: cache.store', reason: 'declare { "redis": "<url>" } (or omit for memory)' });
-    options['cache'] = { ...cache, store: declared.cacheStore === 'redis' ? CACHE_STUB : undefined };
-  }
+  /** `{ "redis": "<url>" }` → a placeholder store; anything else is a finding. */
+  const redisStore = (section: 'quota' | 'cache', stub: object): boolean => {
+    const opts = options[section] as Record<string, unknown> | undefined;
+    if (opts?.['store'] === undefined) return false;
+    const s = opts['store'];
+    const redis = typeof s === 'object' && s !== null && 'redis' in s;
+    if (!redis) problems.push({ level: 'fail', check: `config: ${section}.store`, reason: 'declare { "redis": "<url>" } (or omit for memory)' });
+    options[section] = { ...opts, store: redis ? stub : undefined };
+    return redis;
+  };
+  if (redisStore('quota', QUOTA_STUB)) declared.quotaStore = 'redis';
+  if ((options['cache'] as Record<string, unknown> | undefined)?.['enabled'] === false) declared.cacheStore = 'off';
+  if (redisStore('cache', CACHE_STUB)) declared.cacheStore = 'redis';
   const audit = options['audit'] as Record<string, unknown> | undefined;
   if (audit?.['sink'] !== undefined) {
     const s = audit['sink'] as Record<string, unknown>;

@@ -3,6 +3,7 @@ import { GuardError } from '../errors.js';
 import { withTimeout } from '../internal/timeout.js';
 import type { NormalisedContext } from '../context.js';
 import { canonicalIp, type Networks } from './ip.js';
+import { MemoryGuardStore } from './memory-store.js';
 import type { GuardStore } from './types.js';
 
 /** Guards after defaults (see `GuardOptions`). */
@@ -98,6 +99,8 @@ export class Guards {
    * own, and the quota, which shares that Redis, already fails closed.
    */
   async #guarded(run: (store: GuardStore) => Promise<GuardVerdict>): Promise<GuardVerdict> {
+    // This process's memory cannot hang or fail: no timer for it on every call.
+    if (this.#p.store instanceof MemoryGuardStore) return this.#announce(await run(this.#p.store));
     let verdict: GuardVerdict | undefined;
     if (!this.degraded) {
       try {
@@ -107,7 +110,10 @@ export class Guards {
         this.#storeDownUntil = this.#clock() + 5_000;
       }
     }
-    verdict ??= await run(this.#p.fallback);
+    return this.#announce(verdict ?? (await run(this.#p.fallback)));
+  }
+
+  #announce(verdict: GuardVerdict): GuardVerdict {
     for (const a of verdict.alerts) this.#notify(a);
     return verdict;
   }

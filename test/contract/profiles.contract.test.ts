@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, MemoryAuditSink, RateLimitedError, UpstreamLockedError, type DancuClient, type DancuClientOptions } from '../../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox, type SandboxOptions } from '../../src/testing/index.js';
-import { ctx, lookupCtx, rejection } from '../helpers.js';
+import { ctx, lookupCtx, rejection, verifyInput } from '../helpers.js';
 
-const v = (c: { idNumber: string; fullName: string; dateOfBirth: string }) => ({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth });
-
+const v = verifyInput;
 for (const profile of ['reference', 'lgsp-soap'] as const) {
   describe(`wire profile contract: ${profile}`, () => {
     async function setup(opts: SandboxOptions = {}, client: Partial<DancuClientOptions> = {}): Promise<{ sandbox: Sandbox; client: DancuClient; sink: MemoryAuditSink; close(): Promise<void> }> {

@@ -6,12 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GuardError, MemoryAuditSink, RedisQuotaStore, type GuardAlert, type GuardStore } from '../../src/index.js';
-import { clientFor, ctx, rejection, setup } from '../helpers.js';
+import { clientFor, ctx, rejection, setup, verifyInput } from '../helpers.js';
 import { createSandbox } from '../../src/testing/index.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
 
-/** The verification input of a sandbox citizen. */
-const v = (c: { idNumber: string; fullName: string; dateOfBirth: string }) => ({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth });
+const v = verifyInput;
 /** A month of the citizen's own birth year (a 12-digit ID fixes the year, not the month). */
 const month = (c: { dateOfBirth: string }, m: number) => `${c.dateOfBirth.slice(0, 4)}-${String(m).padStart(2, '0')}`;
 const YEARS = Array.from({ length: 92 }, (_, i) => String(1923 + i)); // 1923–2014, the Quảng Trị macro

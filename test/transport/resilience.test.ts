@@ -4,10 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, MemoryAuditSink, UpstreamError, UpstreamLockedError } from '../../src/index.js';
-import { rejection, setup, ctx } from '../helpers.js';
+import { rejection, setup, ctx, verifyInput } from '../helpers.js';
 
-const v = (c: { idNumber: string; fullName: string; dateOfBirth: string }) => ({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth });
-
+const v = verifyInput;
 describe('circuit breaker', () => {
   it('opens after consecutive failures: then refuses at once with no request and no quota', async () => {
     let now = Date.now();

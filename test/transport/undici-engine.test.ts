@@ -2,10 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/index.js';
 import { createSandbox } from '../../src/testing/index.js';
-import { clientFor, ctx, rejection, setup } from '../helpers.js';
+import { clientFor, ctx, rejection, setup, verifyInput } from '../helpers.js';
 
-const v = (c: { idNumber: string; fullName: string; dateOfBirth: string }) => ({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth });
-
+const v = verifyInput;
 describe("httpEngine: 'undici'", () => {
   it('verifies, refreshes an expired token, retries a 5xx, and maps faults the same way', async () => {
     const { sandbox, client, close } = await setup({ slowMs: 2_000 }, { httpEngine: 'undici', timeoutMs: 400, retry: { attempts: 2, baseDelayMs: 1 }, maxResponseBytes: 64 * 1024 });
