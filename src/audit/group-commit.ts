@@ -18,6 +18,11 @@ export interface ChainStore {
   checkpoint?(seq: number, hash: string): Promise<void>;
   /** Checkpoint every this many events (and at close). */
   checkpointEvery: number;
+  /**
+   * Called after a batch when nothing else is queued, before its writes are acknowledged: a store
+   * that keeps a resource open while batches follow one another releases it here.
+   */
+  idle?(): Promise<void>;
 }
 
 /**
@@ -88,24 +93,48 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Persist batches until the queue is empty. The next batch is linked and handed to the store
+   * *before* the writes of the previous one are acknowledged: the callers released by an
+   * acknowledgement then do their work while the store persists the next batch, instead of the
+   * process and the disk taking turns.
+   */
   async #drain(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
-    if (batch.length === 0) return;
-    try {
-      await this.open();
-      const events = this.chain.link(batch.flatMap((w) => w.bodies));
-      await this.#store.persist(events);
-      this.chain.commit();
-      this.#sinceCheckpoint += events.length;
-      if (this.#store.checkpoint && this.#sinceCheckpoint >= this.#store.checkpointEvery) {
-        const last = events.at(-1)!;
-        await this.#store.checkpoint(last.seq, last.hash).then(() => (this.#sinceCheckpoint = 0), () => undefined);
+    let settle: (() => void) | undefined;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      let outcome: Promise<void>;
+      try {
+        await this.open();
+        const events = this.chain.link(batch.flatMap((w) => w.bodies));
+        outcome = this.#store.persist(events).then(() => this.#committed(events));
+      } catch (err) {
+        outcome = Promise.reject(err);
       }
-      for (const w of batch) w.resolve();
-    } catch (err) {
-      this.chain.rollback();
-      for (const w of batch) w.reject(err);
+      settle?.(); // the previous batch: acknowledged now that this one is on its way
+      settle = undefined;
+      try {
+        await outcome;
+        if (this.#queue.length === 0) await this.#store.idle?.();
+        settle = () => {
+          for (const w of batch) w.resolve();
+        };
+      } catch (err) {
+        this.chain.rollback();
+        await this.#store.idle?.().catch(() => undefined);
+        for (const w of batch) w.reject(err);
+      }
+    }
+    settle?.();
+  }
+
+  async #committed(events: AuditEvent[]): Promise<void> {
+    this.chain.commit();
+    this.#sinceCheckpoint += events.length;
+    if (this.#store.checkpoint && this.#sinceCheckpoint >= this.#store.checkpointEvery) {
+      const last = events.at(-1)!;
+      await this.#store.checkpoint(last.seq, last.hash).then(() => (this.#sinceCheckpoint = 0), () => undefined);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
 import { serializeEvent, signCheckpoint } from './chain.js';
@@ -24,10 +25,12 @@ export interface JsonlAuditSinkOptions {
  * The embedded default: one JSON event per line, one file per Vietnam day, append-only.
  *
  * - **Group commit**: writes that arrive while a batch is being made durable form the next batch;
- *   one `write` + `fdatasync` per batch; a write is acknowledged only after its fsync.
- * - **No held descriptor**: each batch opens, writes, syncs and closes the file, so a directory made
- *   read-only, a full disk or a file moved away fails the next batch (and the calls waiting on it)
- *   instead of writing into a stale descriptor.
+ *   one `write` per batch on a descriptor opened with `O_DSYNC` (the write returns once the data
+ *   is durable, as write + `fdatasync` would); a write is acknowledged only after that.
+ * - **Descriptor held only while busy**: the day file stays open while batches follow one another
+ *   (a storm costs one system call per batch) and is closed as soon as the queue is empty, before
+ *   that batch is acknowledged; so between bursts nothing is held open, and a directory made
+ *   read-only, a full disk or a file moved away fails the next batch (and the calls waiting on it).
  * - **Crash-safe**: a batch cut by a crash leaves at most a torn last line, never acknowledged; the
  *   next start (`open`) cuts it off and reports it. A failed batch is cut off too, and its chain
  *   links are rolled back, so the chain never has a hole.
@@ -40,6 +43,8 @@ export class JsonlAuditSink implements AuditSink {
   readonly #commit: GroupCommit;
   /** Size of the current day file after the last acknowledged batch (to cut off a failed one). */
   #good: { file: string; size: number } | undefined;
+  /** The day file, open while batches follow one another; closed whenever the queue empties. */
+  #file: { path: string; fh: FileHandle } | undefined;
   readonly #token = randomUUID();
 
   constructor(options: JsonlAuditSinkOptions) {
@@ -49,6 +54,7 @@ export class JsonlAuditSink implements AuditSink {
     this.#commit = new GroupCommit({
       open: () => this.#open(),
       persist: (events) => this.#append(events),
+      idle: () => this.#release(),
       ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
       checkpointEvery: options.checkpointEvery ?? 1000,
     });
@@ -154,21 +160,38 @@ export class JsonlAuditSink implements AuditSink {
   async #append(events: AuditEvent[]): Promise<void> {
     const file = join(this.#dir, `${vietnamDayKey(this.#clock())}.jsonl`);
     const data = Buffer.from(events.map((e) => `${serializeEvent(e)}\n`).join(''), 'utf8');
-    if (this.#good && this.#good.file === file) {
-      // A previous batch may have failed half-written: cut the file back to the last acknowledged byte.
-      const size = (await stat(file)).size;
-      if (size > this.#good.size) await truncate(file, this.#good.size);
-    }
-    const fh = await open(file, 'a');
+    if (this.#file && this.#file.path !== file) await this.#release(); // a new Vietnam day
     try {
-      const before = (await fh.stat()).size;
-      this.#good = { file, size: before };
-      await fh.write(data);
-      await fh.datasync();
-      this.#good = { file, size: before + data.length };
-    } finally {
-      await fh.close();
+      const f = (this.#file ??= await this.#openDay(file));
+      // O_DSYNC: each write returns once its data is durable (write + fdatasync in one call).
+      for (let off = 0; off < data.length; ) off += (await f.fh.write(data, off, data.length - off)).bytesWritten;
+      if (O_DSYNC === undefined) await f.fh.datasync(); // a platform without O_DSYNC
+      this.#good = { file, size: this.#good!.size + data.length };
+    } catch (err) {
+      await this.#release(); // the next batch reopens and cuts what this one left half-written
+      throw err;
     }
+  }
+
+  /** Open a day file for appending, cut back to the last acknowledged byte if a batch failed half-written. */
+  async #openDay(path: string): Promise<{ path: string; fh: FileHandle }> {
+    const fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (O_DSYNC ?? 0), 0o640);
+    try {
+      const size = (await fh.stat()).size;
+      if (this.#good?.file === path && size > this.#good.size) await fh.truncate(this.#good.size);
+      else this.#good = { file: path, size };
+      return { path, fh };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Close the day file (when the queue is empty, at a new day, after a failure, at close). */
+  async #release(): Promise<void> {
+    const f = this.#file;
+    this.#file = undefined;
+    await f?.fh.close();
   }
 
   /** Sign `seq`/`hash` (the batch just written, or the head at close). */
@@ -191,12 +214,15 @@ export class JsonlAuditSink implements AuditSink {
 
   async close(): Promise<void> {
     await this.#commit.close();
+    await this.#release().catch(() => undefined);
     if (this.#commit.opened) {
       const path = join(this.#dir, '.lock');
       if (readLock(await readFile(path, 'utf8').catch(() => '')).token === this.#token) await rm(path, { force: true });
     }
   }
 }
+
+const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 /** A lock file's content; `{}` for a missing, empty (being written) or damaged one. */
 function readLock(text: string): { pid?: number; token?: string } {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,26 @@ describe('the audit trail through the public API', () => {
     expect(events.find((e) => e.type === 'audit.recovered')!.detail).toMatchObject({ tornBytes: Buffer.byteLength(torn) });
     const [report] = await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint);
     expect(report).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('a storm of writers shares each durable write; between bursts no descriptor of the trail stays open', async () => {
+    const dir = await tempDir();
+    const { sandbox, client, close } = await setup({}, { audit: { directory: dir, instance: 'burst', secret: SECRET }, cache: { enabled: true } });
+    const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
+    await client.verifyCitizen(p(0), ctx);
+    const openInTrail = async () => {
+      const fds = await readdir('/proc/self/fd').catch(() => undefined);
+      if (!fds) return undefined; // not Linux
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t.startsWith(dir)).length;
+    };
+    expect(await openInTrail()).not.toBeGreaterThan(0);
+    await Promise.all(Array.from({ length: 200 }, () => client.verifyCitizen(p(0), ctx))); // 200 cache hits, 200 events
+    expect(await openInTrail()).not.toBeGreaterThan(0);
+    await close();
+    const [report] = await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint);
+    expect(report).toMatchObject({ ok: true, warnings: [] });
+    expect((await eventsIn(dir)).filter((e) => e.type === 'cache.hit')).toHaveLength(200);
   });
 
   it('a diagnostic copy to a pino-like logger never carries the raw ID, and its failure does not stop calls', async () => {
@@ -195,7 +215,41 @@ const canMount = (() => {
 if (!canMount && process.env['DANCU_REQUIRE_SERVICES'] === '1') throw new Error('cannot mount a tmpfs: the read-only audit directory test must run in CI');
 if (!canMount) console.warn('\n⚠ cannot mount a tmpfs (not root?): SKIPPING the read-only audit directory test.\n');
 
-describe.skipIf(!canMount)('audit directory made read-only mid-run', () => {
+describe.skipIf(!canMount)('audit directory on a file system that fails', () => {
+  it('a full disk: calls are refused before anything is sent, a half-written batch is cut off, the chain verifies after space is freed', async () => {
+    const mnt = await tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
+    try {
+      const { sandbox, client, close } = await setup({}, { audit: { directory: mnt, instance: 'full', secret: SECRET } });
+      const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
+      for (let i = 0; i < 3; i++) await client.verifyCitizen(p(i), ctx);
+      // Fill the rest: the day file's last page still has room for part of a batch, not all of it.
+      await writeFile(join(mnt, 'filler'), Buffer.alloc(512 * 1024)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOSPC') throw err;
+      });
+      // Calls until the disk refuses five in a row (the last page of the day file may take a few first).
+      let served = 3;
+      for (let i = 3, refusals = 0; refusals < 5 && i < 90; i++) {
+        const r = await client.verifyCitizen(p(i), ctx).then(() => undefined, (err: { code?: string }) => err);
+        if (r === undefined) served++, (refusals = 0);
+        else expect(r.code).toBe('ERR_AUDIT_UNAVAILABLE'), refusals++;
+      }
+      expect(served).toBeLessThan(87); // the disk did refuse
+      // A refused intent sends nothing; a call whose outcome could not be written had been sent.
+      expect(sandbox.stats().total - served).toBeLessThanOrEqual(1);
+      await rm(join(mnt, 'filler'));
+      const before = sandbox.stats().total;
+      for (let i = 90; i < 95; i++) await client.verifyCitizen(p(i), ctx);
+      expect(sandbox.stats().total).toBe(before + 5);
+      await close();
+      const [report] = await verifyDirectory(mnt, deriveAuditKeys(SECRET, 'k1').checkpoint);
+      expect(report).toMatchObject({ ok: true, warnings: [] });
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
+
   it('0 upstream requests while it is read-only, then recovery; the chain verifies', async () => {
     const mnt = await tempDir();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
