@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../internal/canonical.js';
+import { canonicalEventJson } from './event-json.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
 
 /** `prevHash` of the first event of a chain. */
@@ -67,10 +68,9 @@ export class Chain {
     const out: AuditEvent[] = [];
     for (const body of bodies) {
       seq += 1;
-      const unhashed = { ...body, seq, prevHash };
-      const canonical = canonicalJson(unhashed); // = hashOf(unhashed)'s input
+      const canonical = canonicalEventJson(body, seq, prevHash); // = hashOf(event)'s input
       const hash = sha256Hex(canonical);
-      const event = { ...unhashed, hash };
+      const event = { ...body, seq, prevHash, hash };
       lines.set(event, `${canonical.slice(0, -1)},"hash":"${hash}"}`);
       out.push(event);
       prevHash = hash;

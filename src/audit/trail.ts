@@ -34,7 +34,7 @@ export class AuditTrail {
 
   constructor(plan: AuditPlan, system: { id: string; unitCode: string; version: string }, fingerprint: string, clock: Clock, configDetail: Record<string, unknown>) {
     this.#plan = plan;
-    this.#system = { ...system, instance: plan.instance, fingerprint, sdk: VERSION };
+    this.#system = Object.freeze({ ...system, instance: plan.instance, fingerprint, sdk: VERSION }); // frozen: its canonical text is written once
     this.#clock = clock;
     this.#configDetail = configDetail;
   }
