@@ -19,7 +19,7 @@ import { AuditTrail, outcomeOf } from './audit/trail.js';
 import type { Operation } from './purpose/registry.js';
 import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
-import { nameKey } from './citizen/name.js';
+import { nameKeyOfNormalised } from './citizen/name.js';
 import { vietnamDate } from './internal/time.js';
 import { Guards, type GuardAlert, type GuardProbe, type GuardVerdict } from './guard/guards.js';
 
@@ -182,12 +182,13 @@ class Client implements DancuClient {
       const ctx = validateContext(context, false); //                                   1 validate
       const v = validateVerifyInput(input, now);
       this.#purposes.authorize(ctx.purpose.code, 'verify'); //                          2 purpose
+      const name = nameKeyOfNormalised(v.fullName); // v.fullName is normalised already
       return {
         ctx,
         id: v.id.value,
         fields: v.sex ? ['fullName', 'dateOfBirth', 'sex'] : ['fullName', 'dateOfBirth'],
-        probe: { idNumber: v.id.value, masked: maskIdNumber(v.id.value), values: [['dateOfBirth', v.dateOfBirth], ['fullName', nameKey(v.fullName)]] },
-        keyParts: ['v', nameKey(v.fullName), v.dateOfBirth, v.sex ?? ''],
+        probe: { idNumber: v.id.value, masked: maskIdNumber(v.id.value), values: [['dateOfBirth', v.dateOfBirth], ['fullName', name]] },
+        keyParts: ['v', name, v.dateOfBirth, v.sex ?? ''],
         send: (meta, hooks) => {
           const request = { ...meta, idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
           return this.#upstream.call('verify', v.sex ? { ...request, sex: v.sex } : request, hooks, ctx.signal);
@@ -245,7 +246,7 @@ class Client implements DancuClient {
     },
   ): Promise<Performed> {
     this.#assertOpen();
-    await this.#audit.ready();
+    if (!this.#audit.opened) await this.#audit.ready();
     let admitted: ReturnType<typeof admit>;
     try {
       admitted = admit(this.#opts.clock());
@@ -255,15 +256,13 @@ class Client implements DancuClient {
     }
     const { ctx, id, fields, probe, keyParts, send } = admitted;
     const def = this.#purposes.get(ctx.purpose.code)!;
-    const base: EventBase = {
-      operation,
-      operator: ctx.operator,
-      purpose: { code: ctx.purpose.code, legalBasis: def.legalBasis, ...(ctx.purpose.dossierId ? { dossierId: ctx.purpose.dossierId } : {}) },
-      subject: this.#audit.subject(id),
-      fields,
-    };
-    await this.#applyGuards(await this.#guards.checkCaller(ctx), base); //              3 guards (caller)
-    const { key, subject } = entryKey(this.#opts.cache.keys, id, [...keyParts, this.#scope(ctx)]);
+    keyParts.push(this.#scope(ctx));
+    const { key, subject, citizen } = entryKey(this.#opts.cache.keys, id, keyParts);
+    const purpose: EventBase['purpose'] = { code: ctx.purpose.code, legalBasis: def.legalBasis };
+    if (ctx.purpose.dossierId) purpose.dossierId = ctx.purpose.dossierId;
+    const base: EventBase = { operation, operator: ctx.operator, purpose, subject: this.#audit.subjectVia(id, citizen), fields };
+    const verdict = await this.#guards.checkCaller(ctx); //                              3 guards (caller)
+    if (verdict.denial || verdict.alerts.length > 0) await this.#applyGuards(verdict, base);
     let led = false;
     let out: DedupOutcome;
     try {
@@ -296,7 +295,7 @@ class Client implements DancuClient {
       const answer = out.entry.answer;
       await this.#audit.write([{ ...base, type: 'cache.hit', source: out.source, requestId: out.entry.requestId, ...outcomeOf('citizen' in answer ? { found: answer.found } : answer) }]);
     }
-    return { ...out, ctx, id };
+    return { entry: out.entry, source: out.source, ctx, id };
   }
 
   /** Record a guard's alerts, and its refusal with them in one batch (then throw it). */

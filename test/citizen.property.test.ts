@@ -143,6 +143,20 @@ describe('names', () => {
     );
   });
 
+  it('toLowerCase() is toLocaleLowerCase("vi") for every code point, alone and in context (what nameKey relies on)', () => {
+    let differ = 0;
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const c = String.fromCodePoint(cp);
+      const inContext = `A${c}Σ${c} ΑΣ`; // final sigma and friends depend on the neighbours
+      if (c.toLowerCase() !== c.toLocaleLowerCase('vi') || inContext.toLowerCase() !== inContext.toLocaleLowerCase('vi')) differ++;
+    }
+    expect(differ).toBe(0);
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+      expect(s.toLowerCase()).toBe(s.toLocaleLowerCase('vi'));
+    }), { numRuns: 2_000 });
+  });
+
   it('refuses digits, control characters and empty names', () => {
     for (const bad of ['', '   ', 'Nguyễn Văn 2', 'Lê\u0000Thị', 'x'.repeat(101), 'Trần <script>']) {
       expect(() => validateVerifyInput({ idNumber: '079190000001', fullName: bad, dateOfBirth: '1990' }, NOW)).toThrowError(

@@ -12,14 +12,26 @@ export const GENESIS = '0'.repeat(64);
  * tool re-serialised still verifies through `hashOf`.
  */
 export function serializeEvent(event: AuditEvent): string {
-  const known = lines.get(event);
-  if (known !== undefined) return known;
   const { hash, ...rest } = event;
-  return `${canonicalJson(rest).slice(0, -1)},"hash":"${hash}"}`;
+  return lineOf(canonicalJson(rest), hash);
 }
 
-/** Lines of the events this process linked: the canonical text is computed once, for the hash and the line. */
-const lines = new WeakMap<AuditEvent, string>();
+function lineOf(canonical: string, hash: string): string {
+  return `${canonical.slice(0, -1)},"hash":"${hash}"}`;
+}
+
+/**
+ * A batch linked onto a chain, as a durable sink stores it: event `i` is `bodies[i]` with
+ * `seq = firstSeq + i`, `prevHash` (for `i > 0`, `hashes[i - 1]`) and `hashes[i]`; `lines[i]` is its
+ * line ({@link serializeEvent}). No event object is built: a sink that stores lines needs none.
+ */
+export interface LinkedBatch {
+  bodies: readonly AuditEventBody[];
+  firstSeq: number;
+  prevHash: string;
+  hashes: string[];
+  lines: string[];
+}
 
 /** The hash a line claims, when its text hashes to it as written (the fast path of verification). */
 export function lineHashMatches(text: string): boolean | undefined {
@@ -63,20 +75,24 @@ export class Chain {
 
   /** Link a batch after the committed head (or after the previous provisional batch). */
   link(bodies: readonly AuditEventBody[]): AuditEvent[] {
-    let seq = this.#pending?.seq ?? this.#seq;
-    let prevHash = this.#pending?.hash ?? this.#hash;
-    const out: AuditEvent[] = [];
-    for (const body of bodies) {
-      seq += 1;
-      const canonical = canonicalEventJson(body, seq, prevHash); // = hashOf(event)'s input
-      const hash = sha256Hex(canonical);
-      const event = { ...body, seq, prevHash, hash };
-      lines.set(event, `${canonical.slice(0, -1)},"hash":"${hash}"}`);
-      out.push(event);
-      prevHash = hash;
+    const b = this.linkLines(bodies);
+    return bodies.map((body, i) => ({ ...body, seq: b.firstSeq + i, prevHash: i === 0 ? b.prevHash : b.hashes[i - 1]!, hash: b.hashes[i]! }));
+  }
+
+  /** {@link link} for a sink that stores lines: hashes and lines, no event objects. */
+  linkLines(bodies: readonly AuditEventBody[]): LinkedBatch {
+    const start = this.#pending ?? { seq: this.#seq, hash: this.#hash };
+    const hashes: string[] = [];
+    const lines: string[] = [];
+    let prevHash = start.hash;
+    for (let i = 0; i < bodies.length; i++) {
+      const canonical = canonicalEventJson(bodies[i]!, start.seq + 1 + i, prevHash); // = hashOf(event)'s input
+      prevHash = sha256Hex(canonical);
+      hashes.push(prevHash);
+      lines.push(lineOf(canonical, prevHash));
     }
-    this.#pending = { seq, hash: prevHash };
-    return out;
+    this.#pending = { seq: start.seq + bodies.length, hash: prevHash };
+    return { bodies, firstSeq: start.seq + 1, prevHash: start.hash, hashes, lines };
   }
 
   commit(): void {

@@ -21,7 +21,7 @@ export function canonicalEventJson(body: AuditEventBody, seq: number, prevHash: 
     const v = k === 'seq' ? seq : k === 'prevHash' ? prevHash : b[k];
     if (v === undefined) continue;
     const nested = NESTED[k];
-    const text = typeof v === 'string' ? JSON.stringify(v) : nested !== undefined ? flat(v, nested) : canonicalJson(v);
+    const text = typeof v === 'string' || typeof v === 'number' ? JSON.stringify(v) : nested !== undefined ? flat(v, nested) : isStrings(v) ? JSON.stringify(v) : canonicalJson(v);
     out += out.length > 1 ? `,${LABEL[k]}${text}` : `${LABEL[k]}${text}`;
   }
   return `${out}}`;
@@ -49,6 +49,13 @@ const LABEL: Readonly<Record<string, string>> = Object.fromEntries(
 );
 
 const frozenText = new WeakMap<object, string>();
+
+/** A dense array of strings (`fields`): its canonical text is JSON.stringify's. */
+function isStrings(v: unknown): boolean {
+  if (!Array.isArray(v) || Object.getPrototypeOf(v) !== Array.prototype) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false; // a hole reads as undefined
+  return true;
+}
 
 /** A nested object of string members from `keys`; anything else through the generic writer. */
 function flat(v: unknown, keys: readonly string[]): string {

@@ -1,4 +1,4 @@
-import { Chain } from './chain.js';
+import { Chain, type LinkedBatch } from './chain.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
 import type { AuditRecovery } from './sink.js';
 
@@ -13,7 +13,7 @@ export interface ChainStore {
   /** Open (recover, and return the chain head and what needs closing). Retried until it succeeds. */
   open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery }>;
   /** Make a linked batch durable, or throw. */
-  persist(events: AuditEvent[]): Promise<void>;
+  persist(batch: LinkedBatch): Promise<void>;
   /** Store a signed checkpoint of the head (optional). */
   checkpoint?(seq: number, hash: string): Promise<void>;
   /** Checkpoint every this many events (and at close). */
@@ -97,7 +97,8 @@ export class GroupCommit {
    * Persist batches until the queue is empty. The next batch is linked and handed to the store
    * *before* the writes of the previous one are acknowledged: the callers released by an
    * acknowledgement then do their work while the store persists the next batch, instead of the
-   * process and the disk taking turns.
+   * process and the disk taking turns. Acknowledgements are released a few at a time (see
+   * {@link acknowledge}), so that the batches stay even.
    */
   async #drain(): Promise<void> {
     let settle: (() => void) | undefined;
@@ -107,8 +108,8 @@ export class GroupCommit {
       let outcome: Promise<void>;
       try {
         await this.open();
-        const events = this.chain.link(batch.flatMap((w) => w.bodies));
-        outcome = this.#store.persist(events).then(() => this.#committed(events));
+        const linked = this.chain.linkLines(batch.length === 1 ? batch[0]!.bodies : batch.flatMap((w) => w.bodies));
+        outcome = this.#store.persist(linked).then(() => this.#committed(linked));
       } catch (err) {
         outcome = Promise.reject(err);
       }
@@ -117,9 +118,7 @@ export class GroupCommit {
       try {
         await outcome;
         if (this.#queue.length === 0) await this.#store.idle?.();
-        settle = () => {
-          for (const w of batch) w.resolve();
-        };
+        settle = () => acknowledge(batch);
       } catch (err) {
         this.chain.rollback();
         await this.#store.idle?.().catch(() => undefined);
@@ -129,14 +128,31 @@ export class GroupCommit {
     settle?.();
   }
 
-  async #committed(events: AuditEvent[]): Promise<void> {
+  async #committed(linked: LinkedBatch): Promise<void> {
     this.chain.commit();
-    this.#sinceCheckpoint += events.length;
-    if (this.#store.checkpoint && this.#sinceCheckpoint >= this.#store.checkpointEvery) {
-      const last = events.at(-1)!;
-      await this.#store.checkpoint(last.seq, last.hash).then(() => (this.#sinceCheckpoint = 0), () => undefined);
+    const n = linked.hashes.length;
+    this.#sinceCheckpoint += n;
+    if (this.#store.checkpoint && n > 0 && this.#sinceCheckpoint >= this.#store.checkpointEvery) {
+      await this.#store.checkpoint(linked.firstSeq + n - 1, linked.hashes[n - 1]!).then(() => (this.#sinceCheckpoint = 0), () => undefined);
     }
   }
+}
+
+/** Waiters acknowledged per turn of the event loop (4 to 16 measured alike at 64 callers; 64 is the old behaviour). */
+const ACK_CHUNK = 16;
+
+/**
+ * Resolve the writes of a durable batch, {@link ACK_CHUNK} per turn of the event loop. The callers
+ * a resolution releases run their next steps at once, in one stretch of microtasks; releasing a
+ * whole batch of 64 that way keeps the store's completion of the batch in flight waiting behind
+ * them, so the next batch forms from one straggler while 63 calls wait for the one after: batches
+ * of 1 and 63 in turn, and the process idle while the big one syncs (measured: 28 % idle at 64
+ * callers). A few at a time, the completions interleave and the batches stay even.
+ */
+function acknowledge(batch: readonly Waiter[], from = 0): void {
+  const to = Math.min(batch.length, from + ACK_CHUNK);
+  for (let i = from; i < to; i++) batch[i]!.resolve();
+  if (to < batch.length) setImmediate(acknowledge, batch, to);
 }
 
 /** Intents of a chain with no outcome yet. */

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
-import { serializeEvent, signCheckpoint } from './chain.js';
+import { signCheckpoint, type LinkedBatch } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
@@ -53,7 +53,7 @@ export class JsonlAuditSink implements AuditSink {
     this.#clock = options.clock ?? Date.now;
     this.#commit = new GroupCommit({
       open: () => this.#open(),
-      persist: (events) => this.#append(events),
+      persist: (batch) => this.#append(batch),
       idle: () => this.#release(),
       ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
       checkpointEvery: options.checkpointEvery ?? 1000,
@@ -157,9 +157,9 @@ export class JsonlAuditSink implements AuditSink {
     return this.#commit.write(bodies);
   }
 
-  async #append(events: AuditEvent[]): Promise<void> {
+  async #append(batch: LinkedBatch): Promise<void> {
     const file = join(this.#dir, `${vietnamDayKey(this.#clock())}.jsonl`);
-    const data = Buffer.from(events.map((e) => `${serializeEvent(e)}\n`).join(''), 'utf8');
+    const data = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
     if (this.#file && this.#file.path !== file) await this.#release(); // a new Vietnam day
     try {
       const f = (this.#file ??= await this.#openDay(file));

@@ -1,5 +1,5 @@
 import { toVietnamIso, type Clock } from '../internal/time.js';
-import { serializeEvent, signCheckpoint, type Checkpoint } from './chain.js';
+import { signCheckpoint, type Checkpoint, type LinkedBatch } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
@@ -79,7 +79,7 @@ export class PostgresAuditSink implements AuditSink {
     this.#clock = options.clock ?? Date.now;
     this.#commit = new GroupCommit({
       open: () => this.#open(),
-      persist: (events) => this.#persist(events),
+      persist: (batch) => this.#persist(batch),
       ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
       checkpointEvery: options.checkpointEvery ?? 1000,
     });
@@ -108,11 +108,11 @@ export class PostgresAuditSink implements AuditSink {
     return this.#commit.write(bodies);
   }
 
-  async #persist(events: AuditEvent[]): Promise<void> {
+  async #persist(batch: LinkedBatch): Promise<void> {
     const values: unknown[] = [];
-    const rows = events.map((e, i) => {
-      const line = serializeEvent(e);
-      values.push(this.#o.instance, e.seq, e.ts, e.type, e.hash, e.prevHash, line, line);
+    const rows = batch.bodies.map((e, i) => {
+      const line = batch.lines[i]!;
+      values.push(this.#o.instance, batch.firstSeq + i, e.ts, e.type, batch.hashes[i], i === 0 ? batch.prevHash : batch.hashes[i - 1], line, line);
       const b = i * 8;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}::jsonb)`;
     });

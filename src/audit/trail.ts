@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { maskIdNumber, normaliseIdNumber } from '../citizen/id-number.js';
 import { AuditError, isDancuError, QuotaError } from '../errors.js';
 import { toVietnamIso, type Clock } from '../internal/time.js';
@@ -26,14 +26,18 @@ type EventDraft = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
  */
 export class AuditTrail {
   readonly #plan: AuditPlan;
+  readonly #subjectKey: KeyObject;
+  readonly #subjects = new Map<string, Readonly<NonNullable<AuditEventBody['subject']>>>();
   readonly #system: AuditEventBody['system'];
   readonly #clock: Clock;
   readonly #configDetail: Record<string, unknown>;
   #ready: Promise<void> | undefined;
+  #opened = false;
   #warned = false;
 
   constructor(plan: AuditPlan, system: { id: string; unitCode: string; version: string }, fingerprint: string, clock: Clock, configDetail: Record<string, unknown>) {
     this.#plan = plan;
+    this.#subjectKey = createSecretKey(plan.subjectKey);
     this.#system = Object.freeze({ ...system, instance: plan.instance, fingerprint, sdk: VERSION }); // frozen: its canonical text is written once
     this.#clock = clock;
     this.#configDetail = configDetail;
@@ -41,10 +45,18 @@ export class AuditTrail {
 
   /** Open the sink, close what a crash left open, record `config.loaded`. Retried until it succeeds. */
   ready(): Promise<void> {
-    return (this.#ready ??= this.#start().catch((err: unknown) => {
-      this.#ready = undefined;
-      throw err;
-    }));
+    return (this.#ready ??= this.#start().then(
+      () => void (this.#opened = true),
+      (err: unknown) => {
+        this.#ready = undefined;
+        throw err;
+      },
+    ));
+  }
+
+  /** Whether {@link ready} has succeeded (then a call need not wait for it). */
+  get opened(): boolean {
+    return this.#opened;
   }
 
   async #start(): Promise<void> {
@@ -66,10 +78,25 @@ export class AuditTrail {
   subject(idNumber: string): NonNullable<AuditEventBody['subject']> {
     const id = normaliseIdNumber(idNumber);
     const s: NonNullable<AuditEventBody['subject']> = {
-      hmac: createHmac('sha256', this.#plan.subjectKey).update(id).digest('hex').slice(0, 32),
+      hmac: createHmac('sha256', this.#subjectKey).update(id).digest('hex').slice(0, 32),
       masked: maskIdNumber(id),
     };
     if (this.#plan.rawSubject) s.raw = id;
+    return s;
+  }
+
+  /**
+   * {@link subject}, remembered under `pseudonym` — a secret-keyed digest of the same ID (the cache
+   * key's hidden part), never the ID itself — for the citizens asked about again and again (a storm
+   * of re-verifications): one HMAC saved per call. Bounded; frozen, so the event writer also
+   * remembers its text.
+   */
+  subjectVia(idNumber: string, pseudonym: string): NonNullable<AuditEventBody['subject']> {
+    let s = this.#subjects.get(pseudonym);
+    if (s === undefined) {
+      if (this.#subjects.size >= 10_000) this.#subjects.clear();
+      this.#subjects.set(pseudonym, (s = Object.freeze(this.subject(idNumber))));
+    }
     return s;
   }
 

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, hash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
  * Keys derived from the configured cache secret with HKDF-SHA256, one per use, bound to the key
@@ -7,14 +7,15 @@ import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
  */
 export interface CacheKeys {
   keyId: string;
-  hmac: Buffer;
+  /** A KeyObject: imported once, not on every HMAC. */
+  hmac: KeyObject;
   aes: Buffer;
 }
 
 export function deriveCacheKeys(secret: string | Buffer | undefined, keyId: string): CacheKeys {
   const ikm = secret === undefined ? randomBytes(32) : Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, Buffer.from(`dancu-cache:${keyId}`), info, 32));
-  return { keyId, hmac: derive('key'), aes: derive('value') };
+  return { keyId, hmac: createSecretKey(derive('key')), aes: derive('value') };
 }
 
 function mac(keys: CacheKeys, parts: readonly string[]): Buffer {
@@ -24,16 +25,18 @@ function mac(keys: CacheKeys, parts: readonly string[]): Buffer {
 /**
  * The subject of a citizen's entries (72 bits of HMAC(ID number), 12 base64url characters) groups
  * them so they can be invalidated together, and reveals nothing of the ID. The key of one cached
- * answer is the subject followed by 72 bits of HMAC over the operation and the normalised input:
- * keys of one citizen share their prefix.
+ * answer is the subject followed by 72 bits of SHA-256 over the rest of that HMAC (184 bits no key
+ * shows) and the operation and normalised input: keys of one citizen share their prefix, and
+ * nothing about the name or date can be tested without the secret. One HMAC per call, not two.
  */
 export function subjectKey(keys: CacheKeys, idNumber: string): string {
   return mac(keys, ['s', idNumber]).subarray(0, 9).toString('base64url');
 }
 
-export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): { key: string; subject: string } {
-  const subject = mac(keys, ['s', idNumber]).subarray(0, 9);
-  // One buffer, one encoding: a flat string (a concatenation would keep a rope of two).
-  const key = Buffer.concat([subject, mac(keys, [idNumber, ...parts]).subarray(0, 9)]).toString('base64url');
-  return { key, subject: subject.toString('base64url') };
+export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): { key: string; subject: string; citizen: string } {
+  const full = mac(keys, ['s', idNumber]);
+  const subject = full.toString('base64url', 0, 9);
+  const hidden = full.toString('base64url', 9);
+  const entry = hash('sha256', `${hidden}\u001f${parts.join('\u001f')}`, 'base64url').slice(0, 12);
+  return { key: subject + entry, subject, citizen: hidden };
 }

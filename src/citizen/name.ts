@@ -17,7 +17,17 @@ export function normaliseName(raw: string): string {
 
 /** The comparison form: {@link normaliseName} then Vietnamese lower case (Đ → đ), NFC again. */
 export function nameKey(raw: string): string {
-  return normaliseName(raw).toLocaleLowerCase('vi').normalize('NFC');
+  return nameKeyOfNormalised(normaliseName(raw));
+}
+
+/**
+ * {@link nameKey} of a name that is already {@link normaliseName}d. Vietnamese has no
+ * language-specific case mapping (SpecialCasing.txt has them only for Lithuanian, Turkish and
+ * Azeri), so `toLowerCase()` is `toLocaleLowerCase('vi')` — checked for every code point in
+ * `test/citizen.property.test.ts` — at a tenth of the cost.
+ */
+export function nameKeyOfNormalised(name: string): string {
+  return name.toLowerCase().normalize('NFC');
 }
 
 export type NameProblem = 'not_a_string' | 'empty' | 'too_long' | 'bad_characters';

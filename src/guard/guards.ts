@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { GuardError } from '../errors.js';
 import { withTimeout } from '../internal/timeout.js';
 import type { NormalisedContext } from '../context.js';
@@ -63,9 +63,11 @@ export class Guards {
   /** Until when the store is skipped after it failed (epoch ms). */
   #storeDownUntil = 0;
   readonly #macs = new Map<string, string>();
+  readonly #key: KeyObject;
 
   constructor(plan: GuardPlan, unitCode: string, clock: () => number = Date.now) {
     this.#p = plan;
+    this.#key = createSecretKey(plan.key);
     this.#unit = unitCode;
     this.#clock = clock;
   }
@@ -206,7 +208,7 @@ export class Guards {
   }
 
   #mac(...parts: string[]): string {
-    return createHmac('sha256', this.#p.key).update(parts.join('\u001f')).digest().subarray(0, 12).toString('base64url');
+    return createHmac('sha256', this.#key).update(parts.join('\u001f')).digest().subarray(0, 12).toString('base64url');
   }
 }
 

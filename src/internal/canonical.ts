@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped. Functions and
@@ -72,6 +72,7 @@ export function canonicalise(value: unknown): unknown {
   return out;
 }
 
+/** SHA-256 of the UTF-8 text, hex. One-shot `crypto.hash` (Node ≥ 20.12): no Hash object per call. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GroupCommit, type ChainStore } from '../../src/audit/group-commit.js';
+import { lineHashMatches } from '../../src/audit/chain.js';
 import { hashOf, GENESIS, type AuditEvent, type AuditEventBody } from '../../src/index.js';
 
 const body = (n: number): AuditEventBody =>
@@ -13,8 +14,14 @@ function scriptedStore() {
   const persisted: AuditEvent[] = [];
   const store: ChainStore = {
     open: async () => ({ head: undefined, recovery: { tornBytes: 0, danglingIntents: [] } }),
-    persist: (events) =>
+    persist: (linked) =>
       new Promise<void>((resolve, reject) => {
+        const events = linked.bodies.map((b, i) => ({ ...b, seq: linked.firstSeq + i, prevHash: i === 0 ? linked.prevHash : linked.hashes[i - 1]!, hash: linked.hashes[i]! }));
+        // Each line is the event as stored: it parses back to the event and its text hashes to its hash.
+        linked.lines.forEach((line, i) => {
+          expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(events[i])));
+          expect(lineHashMatches(line)).toBe(true);
+        });
         log.push(`persist ${events.map((e) => e.eventId).join(',')}`);
         batches.push({
           events,
