@@ -139,9 +139,14 @@ export class QuotaManager {
     return new QuotaError('ERR_QUOTA_EXCEEDED', r.budget, r.retryAfterMs);
   }
 
-  /** Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. */
+  /**
+   * Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. This
+   * process's memory cannot hang: no timer for it on every call.
+   */
   #timed<T>(p: Promise<T>): Promise<T> {
-    return withTimeout(p, this.#o.storeTimeoutMs, () => new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined)).catch(
+    const bounded = this.#o.store instanceof MemoryQuotaStore ? p
+      : withTimeout(p, this.#o.storeTimeoutMs, () => new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined));
+    return bounded.catch(
       (err: unknown) => {
         throw err instanceof QuotaError ? err : new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined, { cause: err });
       },

@@ -168,7 +168,7 @@ function apiRequest(path: string, m: RequestMeta, accessToken: string, body: Rec
       accept: 'application/json',
       'x-request-id': m.requestId,
     },
-    body: JSON.stringify({ ...metaBody(m), ...body }),
+    body: JSON.stringify(Object.assign(metaBody(m), body)),
   };
 }
 
