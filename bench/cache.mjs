@@ -5,11 +5,11 @@ import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { LRUCache } from 'lru-cache';
-import { createClient, MemoryAuditSink, nameKey, parseDateOfBirth, parseIdNumber } from '../dist/index.js';
+import { createClient, nameKey, parseDateOfBirth, parseIdNumber } from '../dist/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../dist/testing/index.js';
 
 const run = promisify(execFile);
-import { median } from './stats.mjs';
+import { chainOnlySink, median } from './stats.mjs';
 
 const perSecond = async (fn, n) => {
   const t = process.hrtime.bigint();
@@ -22,7 +22,7 @@ export async function benchCache({ rounds = 7, n = 20_000, entries = 1_000_000 }
   const client = createClient({
     baseUrl: sandbox.url, credentials: sandbox.credentials,
     system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES, quota: { lockThreshold: 1e9 },
-    audit: { sink: new MemoryAuditSink() }, // hits through the pipeline; the durable trail has its own bench
+    audit: { sink: await chainOnlySink() }, // events built and chained, not kept; the durable trail has its own bench
   });
   const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'bench', ip: '127.0.0.1' } };
   const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));

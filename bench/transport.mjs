@@ -5,9 +5,9 @@
 //
 //   npm run bench                 (builds first; runs every bench)
 import { Agent } from 'undici';
-import { createClient, MemoryAuditSink } from '../dist/index.js';
+import { createClient } from '../dist/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../dist/testing/index.js';
-import { median, pct } from './stats.mjs';
+import { chainOnlySink, median, pct } from './stats.mjs';
 
 export async function benchTransport({ rounds: ROUNDS = 7, calls: CALLS = 400 } = {}) {
 const CONCURRENT = 64; // callers in flight
@@ -20,13 +20,13 @@ const client = createClient({
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
   quota: { lockThreshold: 1e9 },
   cache: { enabled: false }, // every call must make its request, like the baseline's
-  audit: { sink: new MemoryAuditSink() }, // the pipeline's own cost; the durable trail has its own bench
+  audit: { sink: await chainOnlySink() }, // the pipeline's own cost: events built and chained, not kept; the durable trail has its own bench
 });
 // The opt-in engine on undici's Agent.request (no fetch layer; msw cannot see it).
 const clientU = createClient({
   baseUrl: sandbox.url, credentials: sandbox.credentials,
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: new MemoryAuditSink() },
+  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
   httpEngine: 'undici',
 });
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
