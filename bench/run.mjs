@@ -78,8 +78,8 @@ The miss path with the default \`fetch\` engine is at ${f(t.concurrent64.fetchRa
 Timing sequential misses from inside the client on this machine (a wrapper around
 \`HttpClient.send\`, not part of this bench): of ~410 µs per miss against ~280 µs for the baseline's
 whole exchange, ~330 µs are the \`fetch\` exchange itself — ~40–50 µs more than the baseline's (the
-deadline signal, on which undici registers listeners; \`redirect: 'manual'\`, which makes fetch clone
-the request and tee its body; the bounded read), and the client's own work around it is ~80 µs: two
+deadline signal, which the baseline does not send and on which undici registers listeners; the
+bounded read; the headers), and the client's own work around it is ~80 µs: two
 chained audit events (intent before the request, outcome after; canonical JSON and SHA-256 of ~700
 bytes each), five keyed hashes (cache subject, audit subject, the enumeration guard's subject and two
 members), validation of the input and of the answer, the quota reservation, and the garbage of all

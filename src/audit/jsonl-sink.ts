@@ -164,7 +164,11 @@ export class JsonlAuditSink implements AuditSink {
     try {
       const f = (this.#file ??= await this.#openDay(file));
       // O_DSYNC: each write returns once its data is durable (write + fdatasync in one call).
-      for (let off = 0; off < data.length; ) off += (await f.fh.write(data, off, data.length - off)).bytesWritten;
+      for (let off = 0; off < data.length; ) {
+        const { bytesWritten } = await f.fh.write(data, off, data.length - off);
+        if (bytesWritten === 0) throw new Error(`no byte of the batch could be written to ${file}`);
+        off += bytesWritten;
+      }
       if (O_DSYNC === undefined) await f.fh.datasync(); // a platform without O_DSYNC
       this.#good = { file, size: this.#good!.size + data.length };
     } catch (err) {

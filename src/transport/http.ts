@@ -77,7 +77,7 @@ export class HttpClient {
       dispatcher: this.#agent,
     };
     if (req.body !== undefined) fetchInit['body'] = req.body;
-    const res = await doFetch(url, fetchInit as RequestInit);
+    const res = await doFetch(url.href, fetchInit as RequestInit); // a string: nobody can change the shared URL
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => undefined);
       throw new UpstreamError('ERR_UPSTREAM', res.status,
@@ -153,8 +153,10 @@ async function readBounded(res: Response, max: number, requestId: string | undef
     throw tooLarge();
   }
   if (!res.body) return '';
-  // A declared length within the bound: HTTP framing holds the body to it, read it in one go.
-  if (Number.isFinite(declared)) return res.text();
+  // A declared length within the bound and no content coding: HTTP framing holds the body to that
+  // length, read it in one go. A compressed body is inflated by fetch — its declared length says
+  // nothing of what it inflates to — so it is counted as it is read.
+  if (Number.isFinite(declared) && !res.headers.has('content-encoding')) return res.text();
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -2,11 +2,19 @@
  * The SDK against a hostile or failing upstream, over real HTTP with the sandbox's fault injection:
  * circuit breaker, Retry-After, oversized and dripping bodies.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, MemoryAuditSink, UpstreamError, UpstreamLockedError } from '../../src/index.js';
-import { rejection, setup, ctx, verifyInput } from '../helpers.js';
+import { clientFor, rejection, setup, ctx, verifyInput } from '../helpers.js';
 
 const v = verifyInput;
+/** Memory a body can take: the JS heap, and what lives outside it (buffers, decoded strings). */
+const used = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
 describe('circuit breaker', () => {
   it('opens after consecutive failures: then refuses at once with no request and no quota', async () => {
     let now = Date.now();
@@ -133,25 +141,59 @@ describe('Retry-After', () => {
 });
 
 describe('hostile bodies', () => {
-  it('a 100 MB body is cut off at maxResponseBytes: heap growth < 50 MB, ERR_UPSTREAM_RESPONSE, not cached', async () => {
+  it('a 100 MB body is cut off at maxResponseBytes: memory growth < 50 MB, ERR_UPSTREAM_RESPONSE, not cached', async () => {
     const { sandbox, client, close } = await setup({}, { retry: { attempts: 1 }, cache: { enabled: true } });
     try {
       const c = v(sandbox.population[0]!);
       await client.verifyCitizen(v(sandbox.population[1]!), ctx); // warm up connection and token
       globalThis.gc?.();
-      const base = process.memoryUsage().heapUsed;
+      const base = used();
       let peak = base;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+      const sampler = setInterval(() => (peak = Math.max(peak, used())), 5);
       sandbox.inject('flood', 1);
       const err = await rejection(client.verifyCitizen(c, ctx));
       clearInterval(sampler);
-      peak = Math.max(peak, process.memoryUsage().heapUsed);
+      peak = Math.max(peak, used());
       expect(err.code).toBe('ERR_UPSTREAM_RESPONSE');
       expect(peak - base).toBeLessThan(50 * 1024 * 1024);
       const again = await client.verifyCitizen(c, ctx);
       expect(again.source).toBe('upstream'); // the failure was not cached
     } finally {
       await close();
+    }
+  });
+
+  it('a gzip bomb (64 MB of JSON in 64 kB, with a true content-length) is counted as it inflates: ERR_UPSTREAM_RESPONSE, memory growth < 50 MB', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+    const upstream = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(bomb.length) });
+      res.end(bomb);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const bombUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/`;
+    const { sandbox, close } = await setup();
+    // Once armed, the token still from the sandbox, the answer from the bomb: a hostile upstream behind a real socket.
+    let armed = false;
+    const client = clientFor(sandbox, {
+      retry: { attempts: 1 },
+      fetch: (input, init) => globalThis.fetch(armed && !String(input).endsWith('/token') ? bombUrl : input, init),
+    });
+    try {
+      await client.verifyCitizen(v(sandbox.population[1]!), ctx); // warm up on the sandbox: token, connection
+      armed = true;
+      globalThis.gc?.();
+      const base = used();
+      let peak = base;
+      const sampler = setInterval(() => (peak = Math.max(peak, used())), 5);
+      const err = await rejection(client.verifyCitizen(v(sandbox.population[0]!), ctx));
+      clearInterval(sampler);
+      peak = Math.max(peak, used());
+      expect(err.code).toBe('ERR_UPSTREAM_RESPONSE');
+      expect(peak - base).toBeLessThan(50 * 1024 * 1024);
+    } finally {
+      await client.close();
+      await close();
+      await new Promise((r) => upstream.close(r));
     }
   });
 
