@@ -152,8 +152,14 @@ const ACK_CHUNK = 16;
 function acknowledge(batch: readonly Waiter[], from = 0): void {
   const to = Math.min(batch.length, from + ACK_CHUNK);
   for (let i = from; i < to; i++) batch[i]!.resolve();
-  if (to < batch.length) setImmediate(acknowledge, batch, to);
+  if (to < batch.length) nextTurn(acknowledge, batch, to);
 }
+
+/**
+ * The real `setImmediate`, taken when this module loads: a test that fakes timers afterwards
+ * (vitest and Jest fake `setImmediate` by default) must not leave acknowledged writes unresolved.
+ */
+const nextTurn = setImmediate;
 
 /** Intents of a chain with no outcome yet. */
 export function danglingIntents(events: readonly AuditEvent[]): AuditEvent[] {

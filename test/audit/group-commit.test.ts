@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit, type ChainStore } from '../../src/audit/group-commit.js';
 import { lineHashMatches } from '../../src/audit/chain.js';
 import { hashOf, GENESIS, type AuditEvent, type AuditEventBody } from '../../src/index.js';
@@ -39,6 +39,10 @@ function scriptedStore() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const realTimeout = setTimeout;
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('group commit', () => {
   it('hands the next batch to the store before it acknowledges the previous one (the disk and the callers overlap)', async () => {
@@ -55,6 +59,16 @@ describe('group commit', () => {
     await Promise.all([w1, w2, w3]);
     // Nothing queued after the second batch: the store may release what it holds, then the acks.
     expect(log).toEqual(['persist e1', 'persist e2,e3', 'ack e1', 'idle', 'ack e2', 'ack e3']);
+  });
+
+  it('a test that fakes timers still gets every acknowledgement of a large batch', async () => {
+    const store: ChainStore = { ...scriptedStore().store, persist: async () => undefined };
+    const gc = new GroupCommit(store);
+    vi.useFakeTimers(); // fakes setImmediate too, as vitest and Jest do by default
+    const writes = Array.from({ length: 100 }, (_, i) => gc.write([body(i)]));
+    const stalled = new Promise((r) => realTimeout(() => r('stalled'), 2000)); // the real clock, taken before faking
+    const all = await Promise.race([Promise.all(writes).then(() => 'all acknowledged'), stalled]);
+    expect(all).toBe('all acknowledged');
   });
 
   it('any schedule of writes and failed batches: each write settles with its batch, the stored chain has no hole', async () => {
