@@ -30,6 +30,30 @@ const clientU = createClient({
   httpEngine: 'undici',
 });
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
+// dancu's own work on a miss: the same client over a fetch that answers at once (the reference
+// protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
+// around the exchange: validation, guards, quota, two chained audit events, the answer's schema.
+const instantAnswer = async (url, init) => {
+  const body = String(url).endsWith('/oauth2/token')
+    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
+    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+};
+const clientI = createClient({
+  baseUrl: sandbox.url, credentials: sandbox.credentials, fetch: instantAnswer,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
+  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
+});
+async function ownWork() {
+  const n = 2_000;
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await (await instantAnswer('x', { body: '{"MaYeuCau":"a"}' })).text();
+  const fetchUs = Number(process.hrtime.bigint() - t) / 1e3 / n;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await clientI.verifyCitizen(people[i % people.length], ctx);
+  const missUs = Number(process.hrtime.bigint() - t) / 1e3 / n;
+  return { missUs, fetchUs };
+}
 
 // The SDK gets a quota large enough never to refuse and no cache: this measures the pipeline and its
 // request, not the budget or a cache hit.
@@ -105,7 +129,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawURps: [], sdkURps: [], refusalUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -117,6 +141,9 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
+  const own = await ownWork();
+  rounds.ownMissUs.push(own.missUs);
+  rounds.instantFetchUs.push(own.fetchUs);
 }
 
 const result = {
@@ -136,10 +163,13 @@ const result = {
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
   },
   localRefusalMicros: median(rounds.refusalUs),
+  ownWork: { missWithInstantFetchUs: median(rounds.ownMissUs), instantFetchAloneUs: median(rounds.instantFetchUs),
+    dancuUs: median(rounds.ownMissUs.map((m, i) => m - rounds.instantFetchUs[i])) },
   upstream: sandbox.stats().total,
 };
 await client.close();
 await clientU.close();
+await clientI.close();
 await agent.close();
 await sandbox.close();
 
@@ -156,6 +186,7 @@ await sandbox.close();
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);
+  console.log(`dancu's own work per miss (over a fetch that answers at once): ${f(result.ownWork.dancuUs, 1)} µs (miss ${f(result.ownWork.missWithInstantFetchUs, 1)} µs − that fetch alone ${f(result.ownWork.instantFetchAloneUs, 1)} µs)`);
 }
 return result;
 }

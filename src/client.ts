@@ -192,7 +192,7 @@ class Client implements DancuClient {
         probe: (masked) => ({ idNumber: v.id.value, masked, values: [['dateOfBirth', v.dateOfBirth], ['fullName', name]] }),
         keyParts: ['v', name, v.dateOfBirth, v.sex ?? ''],
         send: (meta, hooks) => {
-          // Literals first, spreads last: on Node 20 `{ ...a, b }` costs ~15× `{ b, ...a }` (measured, ~1 µs vs 0.06 µs).
+          // Literals first, spreads last: on Node 20 `{ ...a, b }` costs over 10× `{ b, ...a }` (`node bench/micro.mjs`).
           const request = { idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth, ...meta };
           return this.#upstream.call('verify', v.sex ? { sex: v.sex, ...request } : request, hooks, ctx.signal);
         },

@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { maskIdNumber, normaliseIdNumber } from '../citizen/id-number.js';
 import { AuditError, isDancuError, QuotaError } from '../errors.js';
+import { BoundedMemo } from '../internal/memo.js';
 import { toVietnamIso, type Clock } from '../internal/time.js';
 import { VERSION } from '../version.js';
 import { AUDIT_SCHEMA_VERSION, type AuditEventBody } from './schema.js';
@@ -27,7 +28,7 @@ type EventDraft = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
 export class AuditTrail {
   readonly #plan: AuditPlan;
   readonly #subjectKey: KeyObject;
-  readonly #subjects = new Map<string, Readonly<NonNullable<AuditEventBody['subject']>>>();
+  readonly #subjects = new BoundedMemo<Readonly<NonNullable<AuditEventBody['subject']>>>(10_000);
   readonly #system: AuditEventBody['system'];
   readonly #clock: Clock;
   readonly #configDetail: Record<string, unknown>;
@@ -92,12 +93,7 @@ export class AuditTrail {
    * remembers its text.
    */
   subjectVia(idNumber: string, pseudonym: string): NonNullable<AuditEventBody['subject']> {
-    let s = this.#subjects.get(pseudonym);
-    if (s === undefined) {
-      if (this.#subjects.size >= 10_000) this.#subjects.clear();
-      this.#subjects.set(pseudonym, (s = Object.freeze(this.subject(idNumber))));
-    }
-    return s;
+    return this.#subjects.get(pseudonym) ?? this.#subjects.set(pseudonym, Object.freeze(this.subject(idNumber)));
   }
 
   /** Build and durably write events; returns their ids. Throws `ERR_AUDIT_UNAVAILABLE` when the sink fails. */

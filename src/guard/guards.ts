@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { GuardError } from '../errors.js';
+import { BoundedMemo } from '../internal/memo.js';
 import { withTimeout } from '../internal/timeout.js';
 import type { NormalisedContext } from '../context.js';
 import { canonicalIp, type Networks } from './ip.js';
@@ -62,7 +63,8 @@ export class Guards {
   readonly #clock: () => number;
   /** Until when the store is skipped after it failed (epoch ms). */
   #storeDownUntil = 0;
-  readonly #macs = new Map<string, string>();
+  /** Operator ids and IPs are few: their HMACs are kept, not recomputed per call. */
+  readonly #macs = new BoundedMemo<string>(10_000);
   readonly #key: KeyObject;
 
   constructor(plan: GuardPlan, unitCode: string, clock: () => number = Date.now) {
@@ -123,7 +125,7 @@ export class Guards {
   async #caller(store: GuardStore, ctx: NormalisedContext): Promise<GuardVerdict> {
     const alerts: GuardAlert[] = [];
     const who = { operatorId: ctx.operator.id, ip: ctx.operator.ip };
-    const op = this.#memo(`op\u001f${ctx.operator.id}`, () => this.#mac('op', this.#unit, ctx.operator.id));
+    const op = this.#keptMac('op', this.#unit, ctx.operator.id);
 
     // IP policy: the operator's own list if it has one, else the unit's.
     const ip = canonicalIp(ctx.operator.ip);
@@ -133,7 +135,7 @@ export class Guards {
         `Operator calls are allowed only from the configured networks; this call came from another address (${ip}). Nothing was sent.`), alerts };
     }
     if (this.#p.ip.alertOnNewIp) {
-      const seen = await store.remember(`ip:${op}`, this.#memo(`ip\u001f${ip}`, () => this.#mac('ip', ip)), this.#p.ip.rememberMs);
+      const seen = await store.remember(`ip:${op}`, this.#keptMac('ip', ip), this.#p.ip.rememberMs);
       if (seen.isNew && seen.known > 0) alerts.push({ ...who, guard: 'new-ip', detail: { knownIps: seen.known } });
     }
 
@@ -189,22 +191,18 @@ export class Guards {
     return { denial: undefined, alerts: [] };
   }
 
-  /** Operator ids and IPs are few: their HMACs are kept (bounded), not recomputed per call. */
-  #memo(key: string, compute: () => string): string {
-    let v = this.#macs.get(key);
-    if (v === undefined) {
-      if (this.#macs.size >= 10_000) this.#macs.clear();
-      this.#macs.set(key, (v = compute()));
-    }
-    return v;
-  }
-
   #notify(alert: GuardAlert): void {
     try {
       this.#p.onAlert?.(alert);
     } catch {
       // An alert hook must not break the call; the alert is in the trail anyway.
     }
+  }
+
+  /** {@link #mac} of an operator id or an IP, kept in {@link #macs}. */
+  #keptMac(...parts: string[]): string {
+    const key = parts.join('\u001f');
+    return this.#macs.get(key) ?? this.#macs.set(key, this.#mac(...parts));
   }
 
   #mac(...parts: string[]): string {

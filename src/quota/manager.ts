@@ -76,7 +76,7 @@ export class QuotaManager {
     const now = this.#o.clock();
     const until = request.until === 'next-vietnam-day' ? nextVietnamMidnight(now) : now + request.until.forMs;
     this.#remember({ reason: request.reason, remainingMs: until - now });
-    await this.#timed(Promise.resolve(this.#o.store.stop(request))).catch(() => undefined);
+    await this.#timed(this.#o.store.stop(request)).catch(() => undefined);
   }
 
   /**
@@ -96,8 +96,8 @@ export class QuotaManager {
       if (b) budgets.push({ ...b, id: `purpose.day[${code}]` });
     }
     const [list, stop] = await Promise.all([
-      this.#timed(Promise.resolve(this.#o.store.status(budgets))),
-      this.#timed(Promise.resolve(this.#o.store.activeStop())),
+      this.#timed(this.#o.store.status(budgets)),
+      this.#timed(this.#o.store.activeStop()),
     ]);
     return stop ? { budgets: list, stop } : { budgets: list };
   }
@@ -114,7 +114,7 @@ export class QuotaManager {
     }
     const budgets = budgetsFor(this.#o.plan, who);
     try {
-      const r = await this.#timed(Promise.resolve(this.#o.store.reserve(budgets, 1)));
+      const r = await this.#timed(this.#o.store.reserve(budgets, 1));
       if (!r.ok && 'stop' in r) this.#remember(r.stop);
       return r;
     } catch (err) {
@@ -140,13 +140,12 @@ export class QuotaManager {
   }
 
   /**
-   * Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. This
-   * process's memory cannot hang: no timer for it on every call.
+   * Fail closed: a store that does not answer within `storeTimeoutMs` is unavailable. A synchronous
+   * answer (the memory store) is used as is: no timer on every reservation, as in the cache.
    */
-  #timed<T>(p: Promise<T>): Promise<T> {
-    const bounded = this.#o.store instanceof MemoryQuotaStore ? p
-      : withTimeout(p, this.#o.storeTimeoutMs, () => new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined));
-    return bounded.catch(
+  #timed<T>(answer: T | PromiseLike<T>): Promise<T> {
+    if (typeof (answer as PromiseLike<T> | undefined)?.then !== 'function') return Promise.resolve(answer as T);
+    return withTimeout(Promise.resolve(answer), this.#o.storeTimeoutMs, () => new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined)).catch(
       (err: unknown) => {
         throw err instanceof QuotaError ? err : new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, undefined, { cause: err });
       },

@@ -43,7 +43,7 @@ export class HttpClient {
   async send(req: WireRequest, init: { signal?: AbortSignal | undefined; requestId?: string | undefined } = {}): Promise<WireResponse> {
     const url = this.#url(req.path);
     // The deadline of the whole exchange, body included. A controller and a timer, cleared at the
-    // end: AbortSignal.timeout costs ~20× more to create and keeps its timer to the deadline.
+    // end: AbortSignal.timeout costs ~2× more (`node bench/micro.mjs`) and keeps its timer to the deadline.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('The operation timed out.', 'TimeoutError')), this.#opts.timeoutMs);
     const timeout = deadline.signal;
