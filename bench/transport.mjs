@@ -66,10 +66,14 @@ const tokenRes = await fetch(`${sandbox.url}/oauth2/token`, {
 });
 const { access_token } = await tokenRes.json();
 let seq = 0;
-async function raw(p) {
+// `redirect` undefined: fetch's default ('follow'), the bare fetch of the goal. 'error' is what dancu
+// passes (fetch then neither clones the request nor tees its body): the same exchange at its cheapest.
+const raw = (p) => rawFetch(p, undefined);
+const rawE = (p) => rawFetch(p, 'error');
+async function rawFetch(p, redirect) {
   const id = `raw-${seq++}`;
   const res = await fetch(`${sandbox.url}/api/v1/citizens/verify`, {
-    method: 'POST', dispatcher: agent,
+    method: 'POST', dispatcher: agent, ...(redirect ? { redirect } : {}),
     headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json', 'x-request-id': id },
     body: JSON.stringify({ MaYeuCau: id, MaDVC: 'HT-KHAISINH', MaDonVi: 'BENCH', MaHeThong: 'bench', MaCanBo: 'bench',
       DiaChiIP: '127.0.0.1', SoDinhDanh: p.idNumber, HoVaTen: p.fullName, NgayThangNamSinh: p.dateOfBirth }),
@@ -129,7 +133,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -139,6 +143,7 @@ for (let r = 0; r < ROUNDS; r++) {
     rounds[`${name}P99`].push(pct(lat, 99));
     rounds[`${name}Rps`].push(await concurrent(fn));
   }
+  rounds.rawERps.push(await concurrent(rawE));
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
   const own = await ownWork();
@@ -158,6 +163,9 @@ const result = {
   concurrent64: {
     rawFetchPerSec: median(rounds.rawRps), sdkFetchPerSec: median(rounds.sdkRps),
     fetchRatio: median(rounds.sdkRps.map((s, i) => s / rounds.rawRps[i])),
+    rawFetchRedirectErrorPerSec: median(rounds.rawERps),
+    fetchRatioSameRedirect: median(rounds.sdkRps.map((s, i) => s / rounds.rawERps[i])),
+    redirectErrorGain: median(rounds.rawERps.map((s, i) => s / rounds.rawRps[i])),
     rawUndiciRequestPerSec: median(rounds.rawURps), sdkUndiciEnginePerSec: median(rounds.sdkURps),
     undiciRatio: median(rounds.sdkURps.map((s, i) => s / rounds.rawURps[i])),
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
@@ -183,6 +191,7 @@ await sandbox.close();
   const c = result.concurrent64;
   console.log(`verify (cache off), ${CONCURRENT} concurrent callers, ${PER_ROUND} calls per round:`);
   console.log(`  raw fetch+Agent          ${f(c.rawFetchPerSec, 0)}/s   dancu (fetch engine)  ${f(c.sdkFetchPerSec, 0)}/s   ratio ${f(c.fetchRatio, 2)}×   (goal ≥ 0.80)`);
+  console.log(`  raw fetch+Agent, redirect: 'error' (as dancu sends it) ${f(c.rawFetchRedirectErrorPerSec, 0)}/s = ${f(c.redirectErrorGain, 2)}× bare fetch; dancu ${f(c.fetchRatioSameRedirect, 2)}× it`);
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);

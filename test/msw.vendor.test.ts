@@ -94,6 +94,24 @@ describe('vendor-style tests with msw', () => {
     }
   });
 
+  it('a redirect from an msw handler is refused as over HTTP: ERR_UPSTREAM, sent once, never followed', async () => {
+    let calls = 0;
+    let followed = 0;
+    server.use(
+      http.post(`${sandbox.url}/api/v1/citizens/verify`, () => {
+        calls++;
+        return new HttpResponse(null, { status: 307, headers: { location: `${sandbox.url}/elsewhere` } });
+      }),
+      http.post(`${sandbox.url}/elsewhere`, () => {
+        followed++;
+        return HttpResponse.json({});
+      }),
+    );
+    await expect(registerBirth(client, person(3))).rejects.toMatchObject({ code: 'ERR_UPSTREAM', status: 0, message: expect.stringMatching(/redirect/) });
+    expect(calls).toBe(1);
+    expect(followed).toBe(0);
+  });
+
   it('an answer for another request id is refused as ERR_UPSTREAM_RESPONSE', async () => {
     server.use(
       http.post(`${sandbox.url}/api/v1/citizens/verify`, () =>

@@ -34,6 +34,24 @@ describe('upstream failures are typed and never retried blindly', () => {
     await expect(client.verifyCitizen(input(), ctx)).resolves.toMatchObject({ match: true });
   });
 
+  it('a redirect is refused, not followed: nothing reaches its Location, the error says redirect', async () => {
+    // The sandbox's redirect points at 127.0.0.1:9 (discard): following it would fail differently.
+    for (const engine of ['fetch', 'undici'] as const) {
+      sandbox.reset();
+      sandbox.inject('redirect');
+      const own = engine === 'fetch' ? client : clientFor(sandbox, { httpEngine: 'undici', timeoutMs: 400 });
+      const err = await rejection(own.verifyCitizen(input(), ctx));
+      if (own !== client) await own.close();
+      expect(err).toBeInstanceOf(UpstreamError);
+      expect(err.code).toBe('ERR_UPSTREAM');
+      expect(err.message).toMatch(/redirect.*never followed/);
+      // fetch refuses a redirect as a network error without its status (as the Fetch standard has it);
+      // the undici engine sees the answer itself.
+      expect(err.status).toBe(engine === 'fetch' ? 0 : 302);
+      expect(sandbox.stats().total).toBe(1); // not retried
+    }
+  });
+
   it.each([
     ['500', 'ERR_UPSTREAM', UpstreamError],
     ['503', 'ERR_UPSTREAM', UpstreamError],
