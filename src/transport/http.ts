@@ -32,36 +32,134 @@ export interface HttpClientOptions {
  * one with the default (`npm run bench`, transport). The price: fetch reports a refused redirect as
  * a network error without its status, so the error says "a redirect" with status 0 (the status the
  * Fetch standard gives a redirect it does not follow).
+ *
+ * The deadline (`timeoutMs`, the whole exchange, body included) is a timer, not an `AbortSignal`
+ * handed to fetch: fetch makes a request follow such a signal through a `WeakRef`, a
+ * `FinalizationRegistry` entry and an abort listener (nodejs/undici#1203), which cost the miss path
+ * at 64 callers about a tenth of its throughput (`npm run bench`). What the signal did is done so:
+ * - at most `connections` requests wait for their headers; a call beyond that waits here, not in
+ *   undici's queue where nothing could take it back, and leaves unsent if its deadline passes (or
+ *   its own signal aborts) first. A place passes on when an answer's headers are in — its body is
+ *   read while the next request goes out — or its exchange ended, not when its caller gave up;
+ * - at the deadline the caller gets `ERR_TIMEOUT` at once. A body being read is cancelled (fetch
+ *   then closes the connection); a request still waiting for headers is ended by the Agent's
+ *   `headersTimeout` (= `timeoutMs` from when it was written, on undici's half-second timer ticks:
+ *   within about a second), and an answer that comes anyway is cancelled unread;
+ * - a caller's own `signal` is handed to fetch as is: whoever passes one wants it followed.
+ * Left: a request can wait in undici's queue behind a body still being read; if that body drips
+ * until its own deadline, the request behind it may go out after its caller gave up (its quota was
+ * spent before it reached the transport, so no budget is overrun).
  */
 export class HttpClient {
   readonly #opts: HttpClientOptions;
   readonly #agent: Agent;
   readonly #urls = new Map<string, URL>();
+  /** Exchanges under way (at most `connections`), and the calls waiting for one to end, oldest first. */
+  #active = 0;
+  #waiting: Waiter[] = [];
+  #head = 0;
 
   constructor(opts: HttpClientOptions) {
     this.#opts = opts;
     this.#agent = new Agent({
       connections: opts.connections,
       keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
       connect: { timeout: opts.connectTimeoutMs, ...(opts.tls ?? {}) },
     });
   }
 
-  async send(req: WireRequest, init: { signal?: AbortSignal | undefined; requestId?: string | undefined } = {}): Promise<WireResponse> {
+  send(req: WireRequest, init: { signal?: AbortSignal | undefined; requestId?: string | undefined } = {}): Promise<WireResponse> {
+    const { signal, requestId } = init;
+    if (signal?.aborted) return Promise.reject(aborted(signal, requestId));
     const url = this.#url(req.path);
-    // The deadline of the whole exchange, body included. A controller and a timer, cleared at the
-    // end: AbortSignal.timeout costs ~2× more (`node bench/micro.mjs`) and keeps its timer to the deadline.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException('The operation timed out.', 'TimeoutError')), this.#opts.timeoutMs);
-    const timeout = deadline.signal;
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    try {
-      return await this.#exchange(url, req, signal, init.requestId);
-    } catch (err) {
-      throw classify(err, init.signal, timeout, this.#opts.timeoutMs, init.requestId);
-    } finally {
-      clearTimeout(timer);
+    const timeoutMs = this.#opts.timeoutMs;
+    return new Promise<WireResponse>((resolve, reject) => {
+      // Settling an already settled promise does nothing: the first of answer, failure, deadline wins.
+      const call: Call = { expired: false, cancel: undefined, started: false, left: false };
+      const timer = setTimeout(() => {
+        call.expired = true;
+        const cancel = call.cancel;
+        call.cancel = undefined;
+        cancel?.(); // its place in the queue, or the body being read
+        if (call.started && !call.left) {
+          // Still waiting for its headers: its place is taken until the Agent's headersTimeout ends
+          // the request (moments from now). An injected fetch has none: the place is freed later anyway.
+          setTimeout(() => this.#leave(call), timeoutMs + this.#opts.connectTimeoutMs).unref();
+        }
+        reject(new TransportError('ERR_TIMEOUT', `The upstream did not answer within ${timeoutMs} ms (timeoutMs).`, requestId));
+      }, timeoutMs);
+      const start = () => {
+        call.started = true;
+        call.cancel = undefined;
+        this.#exchange(url, req, signal, call, requestId).then(
+          (res) => {
+            clearTimeout(timer);
+            this.#leave(call);
+            resolve(res);
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            this.#leave(call);
+            reject(classify(err, signal, timeoutMs, requestId));
+          },
+        );
+      };
+      if (this.#active < this.#opts.connections) {
+        this.#active++;
+        start();
+      } else {
+        this.#wait(call, start, signal, () => {
+          clearTimeout(timer);
+          reject(aborted(signal!, requestId));
+        });
+      }
+    });
+  }
+
+  /** Queue a call until an exchange ends; its deadline or its own signal take it out unsent. */
+  #wait(call: Call, start: () => void, signal: AbortSignal | undefined, onAbort: () => void): void {
+    const leave = () => {
+      waiter.gone = true;
+      signal?.removeEventListener('abort', leave);
+      if (signal?.aborted) onAbort();
+    };
+    const waiter: Waiter = {
+      gone: false,
+      start: () => {
+        signal?.removeEventListener('abort', leave);
+        start();
+      },
+    };
+    this.#waiting.push(waiter);
+    call.cancel = leave;
+    signal?.addEventListener('abort', leave, { once: true });
+  }
+
+  /** The call gives its place up (once): its answer's headers are in, or its exchange ended. */
+  #leave(call: Call): void {
+    if (!call.started || call.left) return;
+    call.left = true;
+    this.#release();
+  }
+
+  /** A place is given up: the next waiting call takes it, or it is free. */
+  #release(): void {
+    const queue = this.#waiting;
+    while (this.#head < queue.length) {
+      const next = queue[this.#head++]!;
+      if (next.gone) continue;
+      if (this.#head >= 1024 && this.#head * 2 >= queue.length) {
+        this.#waiting = queue.slice(this.#head); // drop the part already served
+        this.#head = 0;
+      }
+      next.start(); // the place passes on: #active unchanged
+      return;
     }
+    this.#waiting = [];
+    this.#head = 0;
+    this.#active--;
   }
 
   /** Absolute URL of a profile path under `baseUrl` (a few paths: resolved once each). */
@@ -71,8 +169,8 @@ export class HttpClient {
     return url;
   }
 
-  async #exchange(url: URL, req: WireRequest, signal: AbortSignal, requestId: string | undefined): Promise<WireResponse> {
-    if (this.#opts.engine === 'undici') return this.#request(url, req, signal, requestId);
+  async #exchange(url: URL, req: WireRequest, signal: AbortSignal | undefined, call: Call, requestId: string | undefined): Promise<WireResponse> {
+    if (this.#opts.engine === 'undici') return this.#request(url, req, signal, call, requestId);
     const doFetch = this.#opts.fetch ?? (globalThis.fetch as FetchLike);
     // `dispatcher` is undici's extension of RequestInit. Node's bundled undici and undici 7 have
     // structurally different (but compatible at run time) types, hence the untyped object.
@@ -80,39 +178,50 @@ export class HttpClient {
       method: req.method,
       headers: req.headers,
       redirect: 'error',
-      signal,
       dispatcher: this.#agent,
     };
     if (req.body !== undefined) fetchInit['body'] = req.body;
+    if (signal !== undefined) fetchInit['signal'] = signal;
     const res = await doFetch(url.href, fetchInit as RequestInit); // a string: nobody can change the shared URL
+    this.#leave(call);
+    if (call.expired) {
+      // Too late: the caller has its ERR_TIMEOUT. The body is not read; cancelling it frees the connection.
+      await res.body?.cancel().catch(() => undefined);
+      throw new TransportError('ERR_TIMEOUT', 'The answer came after the deadline; it was discarded.', requestId);
+    }
     if (res.status >= 300 && res.status < 400) {
-      // 300 and 304 are not redirects to fetch; an injected fetch may also ignore `redirect`.
+      // 300 and 304 are not redirects to fetch, and an injected fetch may ignore `redirect`.
       await res.body?.cancel().catch(() => undefined);
       throw redirected(res.status, requestId);
     }
-    const body = await readBounded(res, this.#opts.maxResponseBytes, requestId);
+    const body = await readBounded(res, this.#opts.maxResponseBytes, call, requestId);
     return { status: res.status, headers: res.headers, body };
   }
 
   /** The same exchange on `Agent.request` (no fetch layer): same bounds, same refusals, no redirects. */
-  async #request(url: URL, req: WireRequest, signal: AbortSignal, requestId: string | undefined): Promise<WireResponse> {
+  async #request(url: URL, req: WireRequest, signal: AbortSignal | undefined, call: Call, requestId: string | undefined): Promise<WireResponse> {
     const res = await this.#agent.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: req.method,
       headers: req.headers,
       ...(req.body !== undefined ? { body: req.body } : {}),
-      signal,
+      ...(signal !== undefined ? { signal } : {}),
     });
+    this.#leave(call);
+    const discard = () => {
+      res.body.on('error', () => undefined); // destroying an unread body emits an AbortError
+      res.body.destroy();
+    };
+    if (call.expired) {
+      discard();
+      throw new TransportError('ERR_TIMEOUT', 'The answer came after the deadline; it was discarded.', requestId);
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (Array.isArray(v)) for (const x of v) headers.append(k, x);
       else if (v !== undefined) headers.set(k, v);
     }
-    const discard = () => {
-      res.body.on('error', () => undefined); // destroying an unread body emits an AbortError
-      res.body.destroy();
-    };
     if (res.statusCode >= 300 && res.statusCode < 400) {
       discard();
       throw redirected(res.statusCode, requestId);
@@ -125,6 +234,7 @@ export class HttpClient {
       discard();
       throw tooLarge();
     }
+    call.cancel = discard; // the deadline ends the read
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -141,6 +251,28 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/** The state of one call to {@link HttpClient.send}. */
+interface Call {
+  /** The deadline has passed (the caller was answered with ERR_TIMEOUT). */
+  expired: boolean;
+  /** Ends what the call waits on at the deadline: its place in the queue, or the body being read. */
+  cancel: (() => void) | undefined;
+  /** It was given one of the `connections` places. */
+  started: boolean;
+  /** It gave that place up. */
+  left: boolean;
+}
+
+interface Waiter {
+  /** Left the queue unsent (deadline or signal). */
+  gone: boolean;
+  start: () => void;
+}
+
+function aborted(signal: AbortSignal, requestId: string | undefined): TransportError {
+  return new TransportError('ERR_ABORTED', 'The call was aborted by its signal.', requestId, { cause: signal.reason });
 }
 
 /** A 3xx answer (status `0`: a redirect fetch refused without saying which). Never retried: status < 500. */
@@ -165,7 +297,7 @@ function withRequestId(requestId: string | undefined): { requestId?: string } {
   return requestId === undefined ? {} : { requestId };
 }
 
-async function readBounded(res: Response, max: number, requestId: string | undefined): Promise<string> {
+async function readBounded(res: Response, max: number, call: Call, requestId: string | undefined): Promise<string> {
   const tooLarge = () =>
     new UpstreamError('ERR_UPSTREAM_RESPONSE', res.status,
       `The upstream response is larger than maxResponseBytes (${max}); it was discarded.`, withRequestId(requestId));
@@ -176,11 +308,10 @@ async function readBounded(res: Response, max: number, requestId: string | undef
     throw tooLarge();
   }
   if (!res.body) return '';
-  // A declared length within the bound and no content coding: HTTP framing holds the body to that
-  // length, read it in one go. A compressed body is inflated by fetch — its declared length says
-  // nothing of what it inflates to — so it is counted as it is read.
-  if (Number.isFinite(declared) && !res.headers.has('content-encoding')) return res.text();
+  // Read chunk by chunk, whatever the declared length: a compressed body is inflated by fetch (its
+  // declared length says nothing of what it inflates to), and the deadline must be able to end the read.
   const reader = res.body.getReader();
+  call.cancel = () => void reader.cancel().catch(() => undefined);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -193,20 +324,18 @@ async function readBounded(res: Response, max: number, requestId: string | undef
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, total).toString('utf8');
+  return chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, total).toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
 }
 
-function classify(
-  err: unknown,
-  userSignal: AbortSignal | undefined,
-  timeout: AbortSignal,
-  timeoutMs: number,
-  requestId: string | undefined,
-): DancuError {
+/** The Agent's own `headersTimeout` and `bodyTimeout` (= `timeoutMs`), as fetch reports them (its cause). */
+const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function classify(err: unknown, userSignal: AbortSignal | undefined, timeoutMs: number, requestId: string | undefined): DancuError {
   if (err instanceof DancuError) return err;
   if (isRefusedRedirect(err)) return redirected(0, requestId, err);
-  if (userSignal?.aborted) return new TransportError('ERR_ABORTED', 'The call was aborted by its signal.', requestId, { cause: userSignal.reason });
-  if (timeout.aborted) {
+  if (userSignal?.aborted) return aborted(userSignal, requestId);
+  const code = (err as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNDICI_TIMEOUTS.has(code)) {
     return new TransportError('ERR_TIMEOUT', `The upstream did not answer within ${timeoutMs} ms (timeoutMs).`, requestId, { cause: err });
   }
   return new TransportError('ERR_UPSTREAM_UNREACHABLE',
