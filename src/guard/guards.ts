@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 import { GuardError } from '../errors.js';
 import { BoundedMemo } from '../internal/memo.js';
 import { withTimeout } from '../internal/timeout.js';
@@ -173,9 +173,15 @@ export class Guards {
 
   async #values(store: GuardStore, ctx: NormalisedContext, probe: GuardProbe): Promise<GuardVerdict> {
     const e = this.#p.enumeration!;
-    const subject = this.#mac('s', probe.idNumber);
+    // One HMAC per call: the subject is its first 96 bits, and a value's tag is SHA-256 over the
+    // other 160 bits (which the store never sees) and the value — keyed like the HMAC itself: no
+    // tag can be tested against guessed names or dates without the secret.
+    const full = this.#macBytes('s', probe.idNumber);
+    const subject = full.toString('base64url', 0, 12);
+    const hidden = full.toString('base64url', 12);
     for (const [field, value] of probe.values) {
-      const r = await store.admitDistinct(`e:${field}:${subject}`, this.#mac('m', value), e.maxDistinct, e.windowMs);
+      const tag = hash('sha256', `${hidden}\u001f${field}\u001f${value}`, 'base64url').slice(0, 16);
+      const r = await store.admitDistinct(`e:${field}:${subject}`, tag, e.maxDistinct, e.windowMs);
       if (r.allowed) continue;
       const alerts: GuardAlert[] = r.firstDenial
         ? [{ operatorId: ctx.operator.id, ip: ctx.operator.ip, guard: 'enumeration', subject: probe.masked, detail: { field, distinct: r.distinct, maxDistinct: e.maxDistinct, windowMs: e.windowMs } }]
@@ -206,7 +212,11 @@ export class Guards {
   }
 
   #mac(...parts: string[]): string {
-    return createHmac('sha256', this.#key).update(parts.join('\u001f')).digest().subarray(0, 12).toString('base64url');
+    return this.#macBytes(...parts).toString('base64url', 0, 12);
+  }
+
+  #macBytes(...parts: string[]): Buffer {
+    return createHmac('sha256', this.#key).update(parts.join('\u001f')).digest();
   }
 }
 

@@ -174,14 +174,15 @@ export class HttpClient {
     const doFetch = this.#opts.fetch ?? (globalThis.fetch as FetchLike);
     // `dispatcher` is undici's extension of RequestInit. Node's bundled undici and undici 7 have
     // structurally different (but compatible at run time) types, hence the untyped object.
+    // One literal (absent members as undefined, which fetch reads as absent): one object shape for every request.
     const fetchInit: Record<string, unknown> = {
       method: req.method,
       headers: req.headers,
+      body: req.body,
       redirect: 'error',
+      signal,
       dispatcher: this.#agent,
     };
-    if (req.body !== undefined) fetchInit['body'] = req.body;
-    if (signal !== undefined) fetchInit['signal'] = signal;
     const res = await doFetch(url.href, fetchInit as RequestInit); // a string: nobody can change the shared URL
     this.#leave(call);
     if (call.expired) {

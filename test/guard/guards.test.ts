@@ -2,10 +2,10 @@
  * Guards through the public API against the sandbox over real HTTP: what reaches the upstream,
  * what is refused, and what the audit trail says.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GuardError, MemoryAuditSink, RedisQuotaStore, type GuardAlert, type GuardStore } from '../../src/index.js';
+import { GuardError, MemoryAuditSink, MemoryGuardStore, nameKey, RedisQuotaStore, type GuardAlert, type GuardStore } from '../../src/index.js';
 import { clientFor, ctx, rejection, setup, verifyInput } from '../helpers.js';
 import { createSandbox } from '../../src/testing/index.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
@@ -72,6 +72,37 @@ describe('enumeration guard: the Quảng Trị replay', () => {
       await close();
     }
   }, 60_000);
+
+  it('what the guard store is given reveals no ID, name or date, and cannot be tested without the secret', async () => {
+    const sandbox = await createSandbox({ populationSize: 10 });
+    const seen = (secret: string) => {
+      const given: string[] = [];
+      const inner = new MemoryGuardStore();
+      const store: GuardStore = {
+        admitDistinct: (key, member, max, windowMs) => (given.push(key, member), inner.admitDistinct(key, member, max, windowMs)),
+        recordCall: (key, keep, ttl) => (given.push(key), inner.recordCall(key, keep, ttl)),
+        block: (key, ms) => (given.push(key), inner.block(key, ms)),
+        remember: (key, member, ttl) => (given.push(key, member), inner.remember(key, member, ttl)),
+      };
+      return { given, client: clientFor(sandbox, { cache: { enabled: false, secret }, guards: { store } }) };
+    };
+    const a = seen('x'.repeat(32));
+    const b = seen('y'.repeat(32));
+    const again = seen('x'.repeat(32));
+    try {
+      const c = sandbox.population[0]!;
+      for (const s of [a, b, again]) await s.client.verifyCitizen(v(c), ctx);
+      const plain = [c.idNumber, c.fullName, nameKey(c.fullName), c.dateOfBirth];
+      const digests = plain.flatMap((x) => ['hex', 'base64url'].map((enc) => createHash('sha256').update(x).digest(enc as 'hex').slice(0, 16)));
+      for (const x of [...a.given, ...b.given]) for (const p of [...plain, ...digests]) expect(x).not.toContain(p);
+      expect(a.given.filter((x) => x.startsWith('e:'))).toHaveLength(2); // date of birth and name, one key each
+      expect(a.given.some((x) => b.given.includes(x))).toBe(false); // another secret: nothing in common
+      expect(again.given).toEqual(a.given); // the same secret (another process): the same keys and tags
+    } finally {
+      await Promise.all([a.client.close(), b.client.close(), again.client.close()]);
+      await sandbox.close();
+    }
+  });
 
   it('names count too; repeats of a value already tried are not new tries; other citizens are unaffected', async () => {
     const { sandbox, client, close } = await setup();
