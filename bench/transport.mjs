@@ -68,17 +68,26 @@ const { access_token } = await tokenRes.json();
 let seq = 0;
 // `redirect` undefined: fetch's default ('follow'), the bare fetch of the goal. 'error' is what dancu
 // passes (fetch then neither clones the request nor tees its body): the same exchange at its cheapest.
+// With a deadline signal (a controller and a cleared timer, as dancu did before): what fetch's
+// following of a signal costs, which is why dancu's deadline is a timer of its own.
 const raw = (p) => rawFetch(p, undefined);
 const rawE = (p) => rawFetch(p, 'error');
-async function rawFetch(p, redirect) {
+const rawES = (p) => rawFetch(p, 'error', true);
+async function rawFetch(p, redirect, withSignal = false) {
   const id = `raw-${seq++}`;
+  let deadline, timer;
+  if (withSignal) {
+    deadline = new AbortController();
+    timer = setTimeout(() => deadline.abort(), 10_000);
+  }
   const res = await fetch(`${sandbox.url}/api/v1/citizens/verify`, {
-    method: 'POST', dispatcher: agent, ...(redirect ? { redirect } : {}),
+    method: 'POST', dispatcher: agent, ...(redirect ? { redirect } : {}), ...(deadline ? { signal: deadline.signal } : {}),
     headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json', 'x-request-id': id },
     body: JSON.stringify({ MaYeuCau: id, MaDVC: 'HT-KHAISINH', MaDonVi: 'BENCH', MaHeThong: 'bench', MaCanBo: 'bench',
       DiaChiIP: '127.0.0.1', SoDinhDanh: p.idNumber, HoVaTen: p.fullName, NgayThangNamSinh: p.dateOfBirth }),
   });
   const body = await res.json();
+  clearTimeout(timer);
   if (!body.KetQua.TrungKhop) throw new Error('baseline mismatch');
 }
 async function rawU(p) {
@@ -133,7 +142,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -144,6 +153,7 @@ for (let r = 0; r < ROUNDS; r++) {
     rounds[`${name}Rps`].push(await concurrent(fn));
   }
   rounds.rawERps.push(await concurrent(rawE));
+  rounds.rawESRps.push(await concurrent(rawES));
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
   const own = await ownWork();
@@ -166,6 +176,8 @@ const result = {
     rawFetchRedirectErrorPerSec: median(rounds.rawERps),
     fetchRatioSameRedirect: median(rounds.sdkRps.map((s, i) => s / rounds.rawERps[i])),
     redirectErrorGain: median(rounds.rawERps.map((s, i) => s / rounds.rawRps[i])),
+    rawFetchRedirectErrorSignalPerSec: median(rounds.rawESRps),
+    signalCost: median(rounds.rawESRps.map((s, i) => s / rounds.rawERps[i])),
     rawUndiciRequestPerSec: median(rounds.rawURps), sdkUndiciEnginePerSec: median(rounds.sdkURps),
     undiciRatio: median(rounds.sdkURps.map((s, i) => s / rounds.rawURps[i])),
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
@@ -192,6 +204,7 @@ await sandbox.close();
   console.log(`verify (cache off), ${CONCURRENT} concurrent callers, ${PER_ROUND} calls per round:`);
   console.log(`  raw fetch+Agent          ${f(c.rawFetchPerSec, 0)}/s   dancu (fetch engine)  ${f(c.sdkFetchPerSec, 0)}/s   ratio ${f(c.fetchRatio, 2)}×   (goal ≥ 0.80)`);
   console.log(`  raw fetch+Agent, redirect: 'error' (as dancu sends it) ${f(c.rawFetchRedirectErrorPerSec, 0)}/s = ${f(c.redirectErrorGain, 2)}× bare fetch; dancu ${f(c.fetchRatioSameRedirect, 2)}× it`);
+  console.log(`  the same with a deadline signal (controller + cleared timer) ${f(c.rawFetchRedirectErrorSignalPerSec, 0)}/s = ${f(c.signalCost, 2)}× without`);
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);

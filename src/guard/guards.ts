@@ -65,6 +65,8 @@ export class Guards {
   #storeDownUntil = 0;
   /** Operator ids and IPs are few: their HMACs are kept, not recomputed per call. */
   readonly #macs = new BoundedMemo<string>(10_000);
+  /** Operator + IP pairs the caller guards passed, until when they need no check (without velocity). */
+  readonly #confirmed = new BoundedMemo<number>(10_000);
   readonly #key: KeyObject;
 
   constructor(plan: GuardPlan, unitCode: string, clock: () => number = Date.now) {
@@ -84,6 +86,12 @@ export class Guards {
    * included (a script reading the cache is still a script).
    */
   checkCaller(ctx: NormalisedContext): Promise<GuardVerdict> {
+    if (this.#p.velocity === undefined) {
+      // The IP policy is configuration: an operator and IP it admitted, and the store confirmed
+      // known, need neither again for a minute (a storm of one officer's calls is one store call a minute).
+      const until = this.#confirmed.get(`${ctx.operator.id}\u001f${ctx.operator.ip}`);
+      if (until !== undefined && until > this.#clock()) return CLEAR;
+    }
     return this.#guarded((store) => this.#caller(store, ctx));
   }
 
@@ -138,6 +146,7 @@ export class Guards {
       const seen = await store.remember(`ip:${op}`, this.#keptMac('ip', ip), this.#p.ip.rememberMs);
       if (seen.isNew && seen.known > 0) alerts.push({ ...who, guard: 'new-ip', detail: { knownIps: seen.known } });
     }
+    if (this.#p.velocity === undefined) this.#confirmed.set(`${ctx.operator.id}\u001f${ctx.operator.ip}`, this.#clock() + CONFIRMED_MS);
 
     const v = this.#p.velocity;
     if (v) {
@@ -219,6 +228,10 @@ export class Guards {
     return createHmac('sha256', this.#key).update(parts.join('\u001f')).digest();
   }
 }
+
+/** How long an operator + IP pair that passed the caller guards is not checked again (without velocity). */
+const CONFIRMED_MS = 60_000;
+const CLEAR: Promise<GuardVerdict> = Promise.resolve(Object.freeze({ denial: undefined, alerts: Object.freeze([]) as unknown as GuardAlert[] }));
 
 function velocityError(ms: number): GuardError {
   return new GuardError('ERR_GUARD_VELOCITY',

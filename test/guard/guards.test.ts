@@ -273,6 +273,35 @@ describe('IP policy', () => {
     }
   });
 
+  it('an operator on a known IP is checked against the store once a minute, not on every call; a new IP is still seen at once', async () => {
+    let now = Date.parse('2026-11-23T09:00:00+07:00');
+    const remembered: string[] = [];
+    const inner = new MemoryGuardStore({ clock: () => now });
+    const store: GuardStore = {
+      admitDistinct: (...a) => inner.admitDistinct(...a),
+      recordCall: (...a) => inner.recordCall(...a),
+      block: (...a) => inner.block(...a),
+      remember: (key, member, ttl) => (remembered.push(member), inner.remember(key, member, ttl)),
+    };
+    const alerts: GuardAlert[] = [];
+    const { sandbox, client, close } = await setup({}, { clock: () => now, cache: {}, guards: { store, onAlert: (a) => alerts.push(a) } });
+    try {
+      const c = sandbox.population[0]!;
+      const from = (ip: string) => client.verifyCitizen(v(c), { ...ctx, operator: { id: 'cb.an', ip } });
+      for (let i = 0; i < 20; i++) await from('10.0.0.1'); // a storm of logins: cache hits after the first
+      expect(remembered).toHaveLength(1);
+      await from('172.16.5.5');
+      expect(remembered).toHaveLength(2);
+      expect(alerts.map((a) => a.ip)).toEqual(['172.16.5.5']);
+      now += 61_000;
+      await from('10.0.0.1');
+      expect(remembered).toHaveLength(3); // a minute later: asked again
+      expect(alerts).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  });
+
   it('bad allowlist entries are configuration errors', async () => {
     const sandbox = await createSandbox({ listen: false });
     expect(() => clientFor(sandbox, { guards: { ip: { allow: ['10.0.0.0/33'] } } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
