@@ -58,6 +58,7 @@ Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round
 | miss path, 64 callers, fetch engine, vs raw \`fetch\` sent as dancu sends it (\`redirect: 'error'\`, no signal) | ${f(t.concurrent64.sdkFetchPerSec)}/s | ${f(t.concurrent64.rawFetchRedirectErrorPerSec)}/s | ${f(t.concurrent64.fetchRatioSameRedirect, 2)}× | — |
 | raw \`fetch\`: \`redirect: 'error'\` vs the default (no clone, no tee) | — | — | ${f(t.concurrent64.redirectErrorGain, 2)}× | — |
 | raw \`fetch\` (\`redirect: 'error'\`): with a deadline signal vs without | — | — | ${f(t.concurrent64.signalCost, 2)}× | — |
+| dancu with its \`fetch\` given a deadline signal (as before this version) vs dancu | ${f(t.concurrent64.sdkWithSignalPerSec)}/s | ${f(t.concurrent64.sdkFetchPerSec)}/s | ${f(t.concurrent64.sdkSignalCost, 2)}× | — |
 | raw \`fetch\` vs raw \`Agent.request\` (context) | — | — | ${f(t.concurrent64.rawFetchToRawUndici, 2)}× | — |
 | miss path, sequential p50 | ${f(t.sequential.sdkP50ms, 3)} ms | raw fetch p50 ${f(t.sequential.rawP50ms, 3)} ms | ${f(t.sequential.p50Ratio, 2)}× | — |
 | dancu's own work per miss, over a \`fetch\` that answers at once, sequential | ${f(t.ownWork.dancuUs)} µs | that \`fetch\` alone: ${f(t.ownWork.instantFetchAloneUs)} µs | — | — |
@@ -94,12 +95,13 @@ waiting for headers (later calls queue in dancu and leave unsent at their deadli
 
 This run: ${f(t.concurrent64.fetchRatio, 2)}× the bare \`fetch\` (goal 0.80${t.concurrent64.fetchRatio >= 0.8 ? ', met' : ', **not met in this run**'}).
 Against a raw \`fetch\` sent the cheap way dancu sends it, dancu is at ${f(t.concurrent64.fetchRatioSameRedirect, 2)}×: that is the
-cost of what it does around each request — validation, the guards (cache key, audit subject and
-enumeration subject: two HMACs and a few SHA-256s), the quota reservation, two chained audit events
+cost of what it does around each request — validation, the keys (an HMAC for the cache key, one for
+the enumeration guard, a few SHA-256s; the audit subject is remembered per citizen), the guards, the quota reservation, two chained audit events
 (the intent before the request, the outcome after; canonical JSON and SHA-256 of each) and the
 answer's schema — ${f(t.ownWork.dancuUs)} µs per miss over a \`fetch\` that answers at once, more next to a
-real socket (colder caches, more garbage). These machines are shared: across runs on one day the
-first ratio moved between about 0.75 and 0.87; compare runs, not single figures.
+real socket (colder caches, more garbage). These machines are shared: seven runs of this version's
+transport bench on the day it was written put the first ratio between 0.76 and 0.92 (median 0.80);
+compare runs, not single figures.
 With \`httpEngine: 'undici'\` the same client is faster than raw \`fetch\` (rows above), because the
 \`fetch\` layer costs more than everything dancu adds.
 

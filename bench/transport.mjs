@@ -29,6 +29,18 @@ const clientU = createClient({
   quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
   httpEngine: 'undici',
 });
+// The same client with its fetch given a deadline signal, as dancu did before its deadline became
+// a timer of its own: what following a signal costs fetch on dancu's miss path.
+const withSignal = (url, init) => {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), 10_000);
+  return fetch(url, { ...init, signal: deadline.signal }).finally(() => clearTimeout(timer));
+};
+const clientS = createClient({
+  baseUrl: sandbox.url, credentials: sandbox.credentials, fetch: withSignal,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
+  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
+});
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 // dancu's own work on a miss: the same client over a fetch that answers at once (the reference
 // protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
@@ -105,6 +117,10 @@ async function sdk(p) {
   const r = await client.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
 }
+async function sdkS(p) {
+  const r = await clientS.verifyCitizen(p, ctx);
+  if (!r.match) throw new Error('sdk mismatch');
+}
 async function sdkU(p) {
   const r = await clientU.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
@@ -142,7 +158,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], sdkSRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -154,6 +170,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   rounds.rawERps.push(await concurrent(rawE));
   rounds.rawESRps.push(await concurrent(rawES));
+  rounds.sdkSRps.push(await concurrent(sdkS));
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
   const own = await ownWork();
@@ -178,6 +195,8 @@ const result = {
     redirectErrorGain: median(rounds.rawERps.map((s, i) => s / rounds.rawRps[i])),
     rawFetchRedirectErrorSignalPerSec: median(rounds.rawESRps),
     signalCost: median(rounds.rawESRps.map((s, i) => s / rounds.rawERps[i])),
+    sdkWithSignalPerSec: median(rounds.sdkSRps),
+    sdkSignalCost: median(rounds.sdkSRps.map((s, i) => s / rounds.sdkRps[i])),
     rawUndiciRequestPerSec: median(rounds.rawURps), sdkUndiciEnginePerSec: median(rounds.sdkURps),
     undiciRatio: median(rounds.sdkURps.map((s, i) => s / rounds.rawURps[i])),
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
@@ -190,6 +209,7 @@ const result = {
 await client.close();
 await clientU.close();
 await clientI.close();
+await clientS.close();
 await agent.close();
 await sandbox.close();
 
@@ -205,6 +225,7 @@ await sandbox.close();
   console.log(`  raw fetch+Agent          ${f(c.rawFetchPerSec, 0)}/s   dancu (fetch engine)  ${f(c.sdkFetchPerSec, 0)}/s   ratio ${f(c.fetchRatio, 2)}×   (goal ≥ 0.80)`);
   console.log(`  raw fetch+Agent, redirect: 'error' (as dancu sends it) ${f(c.rawFetchRedirectErrorPerSec, 0)}/s = ${f(c.redirectErrorGain, 2)}× bare fetch; dancu ${f(c.fetchRatioSameRedirect, 2)}× it`);
   console.log(`  the same with a deadline signal (controller + cleared timer) ${f(c.rawFetchRedirectErrorSignalPerSec, 0)}/s = ${f(c.signalCost, 2)}× without`);
+  console.log(`  dancu with its fetch given a deadline signal (as before) ${f(c.sdkWithSignalPerSec, 0)}/s = ${f(c.sdkSignalCost, 2)}× dancu`);
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);

@@ -35,8 +35,9 @@ export interface HttpClientOptions {
  *
  * The deadline (`timeoutMs`, the whole exchange, body included) is a timer, not an `AbortSignal`
  * handed to fetch: fetch makes a request follow such a signal through a `WeakRef`, a
- * `FinalizationRegistry` entry and an abort listener (nodejs/undici#1203), which cost the miss path
- * at 64 callers about a tenth of its throughput (`npm run bench`). What the signal did is done so:
+ * `FinalizationRegistry` entry and an abort listener (nodejs/undici#1203): at 64 callers a bare
+ * fetch with a signal made 0.89–0.98× the calls without one, dancu's miss path 0.93–0.99×
+ * (`npm run bench`, transport; shared machines, several runs). What the signal did is done so:
  * - at most `connections` requests wait for their headers; a call beyond that waits here, not in
  *   undici's queue where nothing could take it back, and leaves unsent if its deadline passes (or
  *   its own signal aborts) first. A place passes on when an answer's headers are in — its body is
@@ -84,8 +85,9 @@ export class HttpClient {
         call.cancel = undefined;
         cancel?.(); // its place in the queue, or the body being read
         if (call.started && !call.left) {
-          // Still waiting for its headers: its place is taken until the Agent's headersTimeout ends
-          // the request (moments from now). An injected fetch has none: the place is freed later anyway.
+          // Still waiting for its headers: its place stays taken until the Agent's headersTimeout
+          // ends the request (within about a second). An injected fetch has no such timeout: the
+          // place is freed after another timeoutMs + connectTimeoutMs whatever it does.
           setTimeout(() => this.#leave(call), timeoutMs + this.#opts.connectTimeoutMs).unref();
         }
         reject(new TransportError('ERR_TIMEOUT', `The upstream did not answer within ${timeoutMs} ms (timeoutMs).`, requestId));
