@@ -70,7 +70,7 @@ Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round
 
 ## How the cache-hit figure was reached
 
-At 0.28× (the previous version of this page) a CPU profile showed the process partly idle at 64
+At 0.28× (two versions of this page ago) a CPU profile showed the process partly idle at 64
 callers, and the rest spent on several keyed hashes, a generic canonical serialiser and object copies
 per hit. In order of effect: the group commit hands the
 next batch to the disk before it acknowledges the previous one, and releases acknowledgements 16 per
@@ -99,8 +99,8 @@ cost of what it does around each request — validation, the keys (an HMAC for t
 the enumeration guard, a few SHA-256s; the audit subject is remembered per citizen), the guards, the quota reservation, two chained audit events
 (the intent before the request, the outcome after; canonical JSON and SHA-256 of each) and the
 answer's schema — ${f(t.ownWork.dancuUs)} µs per miss over a \`fetch\` that answers at once, more next to a
-real socket (colder caches, more garbage). These machines are shared: seven runs of this version's
-transport bench on the day it was written put the first ratio between 0.76 and 0.92 (median 0.80);
+real socket (colder caches, more garbage). These machines are shared: seven runs of the transport bench
+during the work on this version put the first ratio between 0.76 and 0.92 (median 0.81);
 compare runs, not single figures.
 With \`httpEngine: 'undici'\` the same client is faster than raw \`fetch\` (rows above), because the
 \`fetch\` layer costs more than everything dancu adds.
