@@ -28,8 +28,8 @@ export interface HttpClientOptions {
  *
  * `redirect: 'error'`, not `'manual'`: either way a redirect is refused, but for any other mode
  * fetch clones the request and tees its body before sending it (the Fetch standard's HTTP-network-
- * or-cache fetch): on Node 20 a bare fetch with `'error'` makes 1.15–1.25× the calls per second of
- * one with the default (`npm run bench`, transport). The price: fetch reports a refused redirect as
+ * or-cache fetch): on Node 20 a bare fetch with `'error'` makes 1.14–1.38× the calls per second of
+ * one with the default at 64 callers (`npm run bench`, transport; shared machines, several runs). The price: fetch reports a refused redirect as
  * a network error without its status, so the error says "a redirect" with status 0 (the status the
  * Fetch standard gives a redirect it does not follow).
  *
