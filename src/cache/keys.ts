@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, hash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { hiddenTag } from '../internal/hidden-tag.js';
 
 /**
  * Keys derived from the configured cache secret with HKDF-SHA256, one per use, bound to the key
@@ -37,6 +38,5 @@ export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly stri
   const full = mac(keys, ['s', idNumber]);
   const subject = full.toString('base64url', 0, 9);
   const hidden = full.toString('base64url', 9);
-  const entry = hash('sha256', `${hidden}\u001f${parts.join('\u001f')}`, 'base64url').slice(0, 12);
-  return { key: subject + entry, subject, citizen: hidden };
+  return { key: subject + hiddenTag(hidden, parts, 12), subject, citizen: hidden };
 }

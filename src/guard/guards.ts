@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { hiddenTag } from '../internal/hidden-tag.js';
 import { GuardError } from '../errors.js';
 import { BoundedMemo } from '../internal/memo.js';
 import { withTimeout } from '../internal/timeout.js';
@@ -89,7 +90,7 @@ export class Guards {
     if (this.#p.velocity === undefined) {
       // The IP policy is configuration: an operator and IP it admitted, and the store confirmed
       // known, need neither again for a minute (a storm of one officer's calls is one store call a minute).
-      const until = this.#confirmed.get(`${ctx.operator.id}\u001f${ctx.operator.ip}`);
+      const until = this.#confirmed.get(pairOf(ctx));
       if (until !== undefined && until > this.#clock()) return CLEAR;
     }
     return this.#guarded((store) => this.#caller(store, ctx));
@@ -146,7 +147,7 @@ export class Guards {
       const seen = await store.remember(`ip:${op}`, this.#keptMac('ip', ip), this.#p.ip.rememberMs);
       if (seen.isNew && seen.known > 0) alerts.push({ ...who, guard: 'new-ip', detail: { knownIps: seen.known } });
     }
-    if (this.#p.velocity === undefined) this.#confirmed.set(`${ctx.operator.id}\u001f${ctx.operator.ip}`, this.#clock() + CONFIRMED_MS);
+    if (this.#p.velocity === undefined) this.#confirmed.set(pairOf(ctx), this.#clock() + CONFIRMED_MS);
 
     const v = this.#p.velocity;
     if (v) {
@@ -182,15 +183,13 @@ export class Guards {
 
   async #values(store: GuardStore, ctx: NormalisedContext, probe: GuardProbe): Promise<GuardVerdict> {
     const e = this.#p.enumeration!;
-    // One HMAC per call: the subject is its first 96 bits, and a value's tag is SHA-256 over the
-    // other 160 bits (which the store never sees) and the value — keyed like the HMAC itself: no
-    // tag can be tested against guessed names or dates without the secret.
+    // One HMAC per call: the subject is its first 96 bits, and a value's tag is keyed by the other
+    // 160 bits, which the store never sees (as the cache's entry keys are).
     const full = this.#macBytes('s', probe.idNumber);
     const subject = full.toString('base64url', 0, 12);
     const hidden = full.toString('base64url', 12);
     for (const [field, value] of probe.values) {
-      const tag = hash('sha256', `${hidden}\u001f${field}\u001f${value}`, 'base64url').slice(0, 16);
-      const r = await store.admitDistinct(`e:${field}:${subject}`, tag, e.maxDistinct, e.windowMs);
+      const r = await store.admitDistinct(`e:${field}:${subject}`, hiddenTag(hidden, [field, value], 16), e.maxDistinct, e.windowMs);
       if (r.allowed) continue;
       const alerts: GuardAlert[] = r.firstDenial
         ? [{ operatorId: ctx.operator.id, ip: ctx.operator.ip, guard: 'enumeration', subject: probe.masked, detail: { field, distinct: r.distinct, maxDistinct: e.maxDistinct, windowMs: e.windowMs } }]
@@ -231,6 +230,8 @@ export class Guards {
 
 /** How long an operator + IP pair that passed the caller guards is not checked again (without velocity). */
 const CONFIRMED_MS = 60_000;
+/** The key of an operator + IP pair in {@link Guards}' memory of confirmed pairs (this process only). */
+const pairOf = (ctx: NormalisedContext): string => `${ctx.operator.id}\u001f${ctx.operator.ip}`;
 const CLEAR: Promise<GuardVerdict> = Promise.resolve(Object.freeze({ denial: undefined, alerts: Object.freeze([]) as unknown as GuardAlert[] }));
 
 function velocityError(ms: number): GuardError {
