@@ -19,6 +19,10 @@ import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResul
  * ARGV[3+6(i-1)+1..6] = kind ('b' | 'd'), limit, refill per ms (buckets), floor epoch, floor day, floor count.
  * Returns {1, epoch, day, value_1..n} (buckets: tokens left; days: count used)
  *       | {0, i, retryAfterMs} | {-1, stopRemainingMs, reason}.
+ *
+ * Expiry is always relative (PEXPIRE of `deadline - now`), never PEXPIREAT: `now` may be a test
+ * clock, and Redis expires keys on its own clock, so an absolute deadline from another clock
+ * deletes keys at once (or keeps them for years).
  */
 const RESERVE = `
 local now
@@ -80,7 +84,7 @@ for i = 1, n do
     local fresh = values[i] + (peek and 0 or cost)
     if not peek then
       redis.call('HSET', key, 'day', tostring(day), 'base', tostring(bases[i]), 'fresh', tostring(fresh))
-      redis.call('PEXPIREAT', key, nextMidnight + DAY)
+      redis.call('PEXPIRE', key, nextMidnight + DAY - now)
     end
     out[i + 3] = bases[i] + fresh
   end
@@ -101,7 +105,7 @@ else untilMs = now + tonumber(ARGV[3]) end
 local current = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 if current >= untilMs then return current - now end
 redis.call('HSET', KEYS[1], 'until', tostring(untilMs), 'reason', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], untilMs)
+redis.call('PEXPIRE', KEYS[1], untilMs - now)
 return untilMs - now
 `;
 

@@ -144,6 +144,27 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
     expect(await a.reserve([budget], 1)).toMatchObject({ ok: false, budget: 'global.day' }); // 10 spent in all: no overshoot
   });
 
+  it('a test clock far from Redis time keeps keys as long as that clock says (expiry is relative)', async () => {
+    // Redis expires keys on its own clock; a deadline computed on an injected clock must become a
+    // TTL, or a clock in the past deletes every key at once and a clock in the future keeps them for years.
+    for (const offset of [-10 * 365 * 86_400_000, 10 * 365 * 86_400_000]) {
+      const now = BEFORE_VN_MIDNIGHT + offset - 3_600_000; // 22:59:59 in Vietnam, ten years away
+      const prefix = `t-${randomUUID()}`;
+      const store = new RedisQuotaStore({ client: ioredis!, prefix, clock: () => now });
+      expect(await store.reserve([day(5)], 1)).toMatchObject({ ok: true });
+      expect(await store.reserve([day(5)], 1)).toMatchObject({ ok: true, remaining: { 'global.day': 3 } });
+      await store.stop({ reason: 'rate-limited', until: { forMs: 30_000 } });
+      expect(await store.activeStop()).toEqual({ reason: 'rate-limited', remainingMs: 30_000 });
+      // Day state lives until the end of the next Vietnam day: 1 h 1 s + 24 h from this clock's now.
+      const dayTtl = await ioredis!.pttl(store.keyOf('d:global.day'));
+      expect(dayTtl).toBeGreaterThan(25 * 3_600_000 + 1_000 - 5_000);
+      expect(dayTtl).toBeLessThanOrEqual(25 * 3_600_000 + 1_000);
+      const stopTtl = await ioredis!.pttl(store.keyOf('stop'));
+      expect(stopTtl).toBeGreaterThan(25_000);
+      expect(stopTtl).toBeLessThanOrEqual(30_000);
+    }
+  });
+
   it('prefixes keep deployments apart', async () => {
     const a = new RedisQuotaStore({ client: ioredis!, prefix: `a-${randomUUID()}` });
     const b = new RedisQuotaStore({ client: nodeRedis!, prefix: `b-${randomUUID()}` });
