@@ -99,9 +99,12 @@ cost of what it does around each request — validation, the keys (an HMAC for t
 the enumeration guard, a few SHA-256s; the audit subject is remembered per citizen), the guards, the quota reservation, two chained audit events
 (the intent before the request, the outcome after; canonical JSON and SHA-256 of each) and the
 answer's schema — ${f(t.ownWork.dancuUs)} µs per miss over a \`fetch\` that answers at once, more next to a
-real socket (colder caches, more garbage). These machines are shared: seven runs of the transport bench
-during the work on this version put the first ratio between 0.76 and 0.92 (median 0.81);
-compare runs, not single figures.
+real socket (colder caches, and a share of the garbage collection the exchange's allocations bring).
+The ratio depends on the processor more than on noise: seven runs of the transport bench on a
+2-core AMD EPYC (2026-11-23) put it between 0.76 and 0.92 (median 0.81); eight on a 2-core Intel
+Xeon (2026-12-01) between 0.64 and 0.71 (median 0.67). There a bare \`fetch\` makes about 1.5× the
+calls per second it makes on the EPYC, and dancu's miss path about 1.1× (the two pages' rows), so the
+same code stands lower against it. Compare runs on one machine, not single figures.
 With \`httpEngine: 'undici'\` the same client is faster than raw \`fetch\` (rows above), because the
 \`fetch\` layer costs more than everything dancu adds.
 
