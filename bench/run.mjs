@@ -54,6 +54,8 @@ Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round
 | cache hit with a durable audit event, 64 callers | ${f(h.hitsPerSecondApi)}/s | bare pieces (validate + normalise + HMAC + LRU get + group-commit fdatasync line): ${f(h.barePiecesPerSecond)}/s | ${f(h.ratioApiToBare, 2)}× | ≥ 0.80 |
 | cache hit, events chained and dropped, sequential | ${f(c.hitsPerSecondApi)}/s | bare pieces without the write: ${f(c.barePiecesPerSecond)}/s | ${f(c.ratioApiToBare, 2)}× | — |
 | miss path (cache off), 64 callers, fetch engine | ${f(t.concurrent64.sdkFetchPerSec)}/s | raw \`fetch\` with the same undici Agent: ${f(t.concurrent64.rawFetchPerSec)}/s | ${f(t.concurrent64.fetchRatio, 2)}× | ≥ 0.80 |
+| the miss path taken apart: dancu with its audit events built but not chained (a sink that drops them), vs raw \`fetch\` | ${f(t.concurrent64.sdkNoChainPerSec)}/s | ${f(t.concurrent64.rawFetchPerSec)}/s | ${f(t.concurrent64.noChainRatio, 2)}× | — |
+| the miss path taken apart: dancu with the enumeration guard off, vs raw \`fetch\` | ${f(t.concurrent64.sdkNoEnumerationPerSec)}/s | ${f(t.concurrent64.rawFetchPerSec)}/s | ${f(t.concurrent64.noEnumerationRatio, 2)}× | — |
 | miss path, 64 callers, \`httpEngine: 'undici'\` | ${f(t.concurrent64.sdkUndiciEnginePerSec)}/s | raw \`Agent.request\`: ${f(t.concurrent64.rawUndiciRequestPerSec)}/s | ${f(t.concurrent64.undiciRatio, 2)}× | — |
 | miss path, 64 callers, fetch engine, vs raw \`fetch\` sent as dancu sends it (\`redirect: 'error'\`, no signal) | ${f(t.concurrent64.sdkFetchPerSec)}/s | ${f(t.concurrent64.rawFetchRedirectErrorPerSec)}/s | ${f(t.concurrent64.fetchRatioSameRedirect, 2)}× | — |
 | raw \`fetch\`: \`redirect: 'error'\` vs the default (no clone, no tee) | — | — | ${f(t.concurrent64.redirectErrorGain, 2)}× | — |
@@ -101,10 +103,14 @@ the enumeration guard, a few SHA-256s; the audit subject is remembered per citiz
 answer's schema — ${f(t.ownWork.dancuUs)} µs per miss over a \`fetch\` that answers at once, more next to a
 real socket (colder caches, and a share of the garbage collection the exchange's allocations bring).
 The ratio depends on the processor more than on noise: seven runs of the transport bench on a
-2-core AMD EPYC (2026-11-23) put it between 0.76 and 0.92 (median 0.81); eight on a 2-core Intel
+2-core AMD EPYC (2026-11-23) put it between 0.76 and 0.92 (median 0.81); nine on a 2-core Intel
 Xeon (2026-12-01) between 0.64 and 0.71 (median 0.67). There a bare \`fetch\` makes about 1.5× the
-calls per second it makes on the EPYC, and dancu's miss path about 1.1× (the two pages' rows), so the
-same code stands lower against it. Compare runs on one machine, not single figures.
+calls per second it makes on the EPYC (3,566 vs 2,300/s), and dancu's miss path about 1.1× (2,296 vs
+2,060/s), so the same code stands lower against it. Compare runs on one machine, not single figures.
+Taken apart in this run (rows above): with its audit events built but not chained dancu stands at
+${f(t.concurrent64.noChainRatio, 2)}× the bare \`fetch\`, with the enumeration guard off at ${f(t.concurrent64.noEnumerationRatio, 2)}×. Both are diagnostics,
+not configurations: a trail that is not chained and durable before the request is no trail, and
+the guard is what stops the Quảng Trị macro.
 With \`httpEngine: 'undici'\` the same client is faster than raw \`fetch\` (rows above), because the
 \`fetch\` layer costs more than everything dancu adds.
 

@@ -41,6 +41,21 @@ const clientS = createClient({
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
   quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
 });
+// The gap to a bare fetch, taken apart: the same client with its audit events built but not chained
+// (a sink that drops them), and with the enumeration guard off. Diagnostic rows, not configurations
+// to run: a trail that is not chained and durable is no trail.
+const clientN = createClient({
+  baseUrl: sandbox.url, credentials: sandbox.credentials,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
+  quota: { lockThreshold: 1e9 }, cache: { enabled: false },
+  audit: { sink: { async write() {}, async flush() {}, async close() {} } },
+});
+const clientE = createClient({
+  baseUrl: sandbox.url, credentials: sandbox.credentials,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
+  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
+  guards: { enumeration: false },
+});
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 // dancu's own work on a miss: the same client over a fetch that answers at once (the reference
 // protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
@@ -121,6 +136,14 @@ async function sdkS(p) {
   const r = await clientS.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
 }
+async function sdkN(p) {
+  const r = await clientN.verifyCitizen(p, ctx);
+  if (!r.match) throw new Error('sdk mismatch');
+}
+async function sdkE(p) {
+  const r = await clientE.verifyCitizen(p, ctx);
+  if (!r.match) throw new Error('sdk mismatch');
+}
 async function sdkU(p) {
   const r = await clientU.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
@@ -158,7 +181,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], sdkSRps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], sdkSRps: [], sdkNRps: [], sdkERps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -171,6 +194,8 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.rawERps.push(await concurrent(rawE));
   rounds.rawESRps.push(await concurrent(rawES));
   rounds.sdkSRps.push(await concurrent(sdkS));
+  rounds.sdkNRps.push(await concurrent(sdkN));
+  rounds.sdkERps.push(await concurrent(sdkE));
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
   const own = await ownWork();
@@ -197,6 +222,10 @@ const result = {
     signalCost: median(rounds.rawESRps.map((s, i) => s / rounds.rawERps[i])),
     sdkWithSignalPerSec: median(rounds.sdkSRps),
     sdkSignalCost: median(rounds.sdkSRps.map((s, i) => s / rounds.sdkRps[i])),
+    sdkNoChainPerSec: median(rounds.sdkNRps),
+    noChainRatio: median(rounds.sdkNRps.map((s, i) => s / rounds.rawRps[i])),
+    sdkNoEnumerationPerSec: median(rounds.sdkERps),
+    noEnumerationRatio: median(rounds.sdkERps.map((s, i) => s / rounds.rawRps[i])),
     rawUndiciRequestPerSec: median(rounds.rawURps), sdkUndiciEnginePerSec: median(rounds.sdkURps),
     undiciRatio: median(rounds.sdkURps.map((s, i) => s / rounds.rawURps[i])),
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
@@ -210,6 +239,8 @@ await client.close();
 await clientU.close();
 await clientI.close();
 await clientS.close();
+await clientN.close();
+await clientE.close();
 await agent.close();
 await sandbox.close();
 
@@ -226,6 +257,7 @@ await sandbox.close();
   console.log(`  raw fetch+Agent, redirect: 'error' (as dancu sends it) ${f(c.rawFetchRedirectErrorPerSec, 0)}/s = ${f(c.redirectErrorGain, 2)}× bare fetch; dancu ${f(c.fetchRatioSameRedirect, 2)}× it`);
   console.log(`  the same with a deadline signal (controller + cleared timer) ${f(c.rawFetchRedirectErrorSignalPerSec, 0)}/s = ${f(c.signalCost, 2)}× without`);
   console.log(`  dancu with its fetch given a deadline signal (as before) ${f(c.sdkWithSignalPerSec, 0)}/s = ${f(c.sdkSignalCost, 2)}× dancu`);
+  console.log(`  taken apart: dancu with audit events not chained ${f(c.sdkNoChainPerSec, 0)}/s = ${f(c.noChainRatio, 2)}× bare fetch; with the enumeration guard off ${f(c.sdkNoEnumerationPerSec, 0)}/s = ${f(c.noEnumerationRatio, 2)}×`);
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);
