@@ -141,7 +141,7 @@ Summarises a trail by Vietnam day, operator, purpose and outcome: requests that 
 upstream, answers from the cache, local refusals, failures.
 
 Options:
-  --format <f>     table (default), csv or html (self-contained, with a chart of daily use against the budget)
+  --format <f>     table (default), csv or html (self-contained: daily use against the budget, requests per operator)
   --out <file>     write to a file instead of standard output
   --table <name>   PostgreSQL table (default dancu_audit)
   --help           show this help`;

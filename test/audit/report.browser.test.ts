@@ -1,6 +1,7 @@
 /**
- * `dancu audit report --format html` in a real browser: headless Chromium opens the page, the chart
- * is drawn (one bar per day, the budget line), and a screenshot is taken. Needs Debian's chromium
+ * `dancu audit report --format html` in a real browser: headless Chromium opens the page, the charts
+ * are drawn (one bar per day with its count and day, the budget line; a bar per operator, upstream
+ * and refused), and screenshots are taken. Needs Debian's chromium
  * (`.ci/run` installs it); skipped with a message on a laptop without it, a failure in CI.
  */
 import { existsSync } from 'node:fs';
@@ -17,8 +18,9 @@ if (!available) {
   console.warn(`\n⚠ Chromium not found at ${CHROMIUM}: SKIPPING the HTML report browser test (apt-get install chromium, or set DANCU_CHROMIUM).\n`);
 }
 
-it.skipIf(!available)('the HTML report opens in headless Chromium and shows the daily chart against the budget', async () => {
-  // Three Vietnam days of traffic, under a budget of 5 a day.
+it.skipIf(!available)('the HTML report opens in headless Chromium and shows the daily chart against the budget and the operator chart', async () => {
+  // Three Vietnam days of traffic, under a budget of 5 a day; on the full day a second operator's
+  // three calls are refused by the quota (denied, never sent).
   let now = Date.parse('2026-11-20T03:00:00Z');
   const sink = new MemoryAuditSink();
   const { sandbox, client, close } = await setup({ populationSize: 40 }, { audit: { sink }, clock: () => now, quota: { perDay: 5 }, guards: { enumeration: false } });
@@ -27,6 +29,14 @@ it.skipIf(!available)('the HTML report opens in headless Chromium and shows the 
     for (let i = 0; i < n; i++) {
       const c = sandbox.population[day * 10 + i]!;
       await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+    }
+    if (day === 1) {
+      for (let i = 5; i < 8; i++) {
+        const c = sandbox.population[day * 10 + i]!;
+        const refused = await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth },
+          { ...ctx, operator: { id: 'cb.macro', ip: '10.0.0.9' } }).then(() => undefined, (err: { code?: string }) => err.code);
+        expect(refused).toBe('ERR_QUOTA_EXCEEDED');
+      }
     }
   }
   await close();
@@ -52,9 +62,30 @@ it.skipIf(!available)('the HTML report opens in headless Chromium and shows the 
     expect(bars[1]!.h).toBeGreaterThan(bars[2]!.h); // drawn to scale
     expect(bars[2]!.h).toBeGreaterThan(bars[0]!.h);
     expect(await tab.getByText('budget 5/day').isVisible()).toBe(true);
+    // Each bar says its count and its day, for a reader of a printed page.
+    expect(await chart.locator('text.count').allTextContents()).toEqual(['2', '5', '3']);
+    const days = chart.locator('text.day');
+    expect(await days.allTextContents()).toEqual(['2026-11-20', '2026-11-21', '2026-11-22']);
+    for (const d of await days.all()) expect(await d.isVisible()).toBe(true);
     const png = await chart.screenshot({ path: join(dir, 'audit-report-chart.png') });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.length).toBeGreaterThan(2_000);
+
+    // Requests by operator, the busiest first: cb.test's 10 upstream, cb.macro's 3 refused.
+    const ops = tab.locator('svg[aria-label="requests by operator"]');
+    expect((await ops.boundingBox())?.width).toBe(720);
+    const rows = await ops.locator('g.operator').evaluateAll((gs) => gs.map((g) => ({
+      title: g.querySelector('title')?.textContent,
+      upstream: g.querySelector('rect.upstream')!.getBoundingClientRect().width,
+      denied: g.querySelector('rect.denied')!.getBoundingClientRect().width,
+    })));
+    expect(rows.map((r) => r.title)).toEqual(['cb.test: 10 upstream, 0 denied', 'cb.macro: 0 upstream, 3 denied']);
+    expect(rows[0]!.upstream).toBeGreaterThan(400); // the busiest operator spans the chart
+    expect(rows[0]!.denied).toBe(0);
+    expect(rows[1]!.upstream).toBe(0);
+    expect(rows[1]!.denied).toBeCloseTo(rows[0]!.upstream * 0.3, 0); // to scale
+    expect(await tab.getByText('Every operator, the busiest first.').isVisible()).toBe(true);
+    await tab.screenshot({ path: join(dir, 'audit-report.png'), fullPage: true });
   } finally {
     await browser.close();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditSink, reportCsv, reportHtml, reportTable, summarise } from '../../src/index.js';
+import { MemoryAuditSink, reportCsv, reportHtml, reportTable, summarise, type AuditReport } from '../../src/index.js';
 import { ctx, rejection, setup } from '../helpers.js';
 
 describe('dancu audit report', () => {
@@ -35,5 +35,29 @@ describe('dancu audit report', () => {
     expect(html).toContain('cb.&lt;script&gt;');
     expect(html).not.toContain('cb.<script>');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // self-contained, nothing to run or fetch
+  });
+
+  it('HTML charts stay readable for a month of days and many operators', () => {
+    const row = (key: string, upstream: number, denied = 0) => ({ key, upstream, cached: 0, denied, failed: 0 });
+    const r: AuditReport = {
+      events: 0,
+      budgetPerDay: 9000,
+      byDay: Array.from({ length: 31 }, (_, i) => row(`2026-10-${String(i + 1).padStart(2, '0')}`, 100 * i)),
+      byOperator: Array.from({ length: 25 }, (_, i) => row(`cb.${String(i).padStart(2, '0')}${i === 7 ? '-a-very-long-operator-identifier' : ''}`, i, i === 3 ? 500 : 0)),
+      byPurpose: [],
+      byOutcome: [],
+      sessions: 0,
+    };
+    const html = reportHtml(r);
+    const days = [...html.matchAll(/<text class="day"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(days).toEqual(['2026-10-01', '2026-10-04', '2026-10-07', '2026-10-10', '2026-10-13', '2026-10-16', '2026-10-19', '2026-10-22', '2026-10-25', '2026-10-28', '2026-10-31']);
+    expect(html).not.toContain('class="count"'); // 31 bars are too narrow for their counts: the titles and the table have them
+    const ops = [...html.matchAll(/<g class="operator"><title>([^<]*)</g)].map((m) => m[1]);
+    expect(ops).toHaveLength(20);
+    expect(ops[0]).toBe('cb.03: 3 upstream, 500 denied'); // mostly refused, and the busiest: first
+    expect(ops[1]).toBe('cb.24: 24 upstream, 0 denied');
+    expect(html).toContain('The 20 busiest of 25 operators.');
+    expect(html).toContain('>cb.07-a-very-long-opera…<'); // the label is cut, the title is whole
+    expect(html).toContain('<title>cb.07-a-very-long-operator-identifier: 7 upstream, 0 denied</title>');
   });
 });
