@@ -128,26 +128,12 @@ async function rawU(p) {
   const body = await res.body.json();
   if (!body.KetQua.TrungKhop) throw new Error('baseline mismatch');
 }
-async function sdk(p) {
-  const r = await client.verifyCitizen(p, ctx);
+/** One verification through `c`, checked like the baseline's. */
+const through = (c) => async (p) => {
+  const r = await c.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
-}
-async function sdkS(p) {
-  const r = await clientS.verifyCitizen(p, ctx);
-  if (!r.match) throw new Error('sdk mismatch');
-}
-async function sdkN(p) {
-  const r = await clientN.verifyCitizen(p, ctx);
-  if (!r.match) throw new Error('sdk mismatch');
-}
-async function sdkE(p) {
-  const r = await clientE.verifyCitizen(p, ctx);
-  if (!r.match) throw new Error('sdk mismatch');
-}
-async function sdkU(p) {
-  const r = await clientU.verifyCitizen(p, ctx);
-  if (!r.match) throw new Error('sdk mismatch');
-}
+};
+const sdk = through(client), sdkS = through(clientS), sdkN = through(clientN), sdkE = through(clientE), sdkU = through(clientU);
 
 async function sequential(fn) {
   const lat = [];
