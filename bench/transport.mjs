@@ -15,20 +15,18 @@ const PER_ROUND = 2_000; // calls per concurrent measurement
 
 const sandbox = await createSandbox({ lockThreshold: 1e9, populationSize: 500 });
 const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'bench', ip: '127.0.0.1' } };
-const client = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 },
-  cache: { enabled: false }, // every call must make its request, like the baseline's
-  audit: { sink: await chainOnlySink() }, // the pipeline's own cost: events built and chained, not kept; the durable trail has its own bench
-});
-// The opt-in engine on undici's Agent.request (no fetch layer; msw cannot see it).
-const clientU = createClient({
+// Every client of this bench: limits that never refuse, no cache (every call must make its request,
+// like the baseline's), and the pipeline's own audit cost (events built and chained, not kept; the
+// durable trail has its own bench). `extra` is what one row changes.
+const benchClient = async (extra = {}) => createClient({
   baseUrl: sandbox.url, credentials: sandbox.credentials,
   system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
   quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
-  httpEngine: 'undici',
+  ...extra,
 });
+const client = await benchClient();
+// The opt-in engine on undici's Agent.request (no fetch layer; msw cannot see it).
+const clientU = await benchClient({ httpEngine: 'undici' });
 // The same client with its fetch given a deadline signal, as dancu did before its deadline became
 // a timer of its own: what following a signal costs fetch on dancu's miss path.
 const withSignal = (url, init) => {
@@ -36,26 +34,12 @@ const withSignal = (url, init) => {
   const timer = setTimeout(() => deadline.abort(), 10_000);
   return fetch(url, { ...init, signal: deadline.signal }).finally(() => clearTimeout(timer));
 };
-const clientS = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials, fetch: withSignal,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
-});
+const clientS = await benchClient({ fetch: withSignal });
 // The gap to a bare fetch, taken apart: the same client with its audit events built but not chained
 // (a sink that drops them), and with the enumeration guard off. Diagnostic rows, not configurations
 // to run: a trail that is not chained and durable is no trail.
-const clientN = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 }, cache: { enabled: false },
-  audit: { sink: { async write() {}, async flush() {}, async close() {} } },
-});
-const clientE = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
-  guards: { enumeration: false },
-});
+const clientN = await benchClient({ audit: { sink: { async write() {}, async flush() {}, async close() {} } } });
+const clientE = await benchClient({ guards: { enumeration: false } });
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 // dancu's own work on a miss: the same client over a fetch that answers at once (the reference
 // protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
@@ -66,11 +50,7 @@ const instantAnswer = async (url, init) => {
     : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
   return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
 };
-const clientI = createClient({
-  baseUrl: sandbox.url, credentials: sandbox.credentials, fetch: instantAnswer,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
-  quota: { lockThreshold: 1e9 }, cache: { enabled: false }, audit: { sink: await chainOnlySink() },
-});
+const clientI = await benchClient({ fetch: instantAnswer });
 async function ownWork() {
   const n = 2_000;
   let t = process.hrtime.bigint();

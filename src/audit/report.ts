@@ -117,7 +117,8 @@ function dailyChart(r: AuditReport): string {
 /**
  * Requests per operator, the busiest first: what reached the upstream (blue) and what was refused
  * locally (orange), side by side in one bar. One officer far above the others, or mostly refused,
- * is where an auditor looks first (a macro under one account: Quảng Trị).
+ * is where an auditor looks first (a macro under one account: Quảng Trị). With its key: the colours,
+ * and how many operators it shows.
  */
 function operatorChart(r: AuditReport): string {
   const rows = [...r.byOperator].sort((a, b) => b.upstream + b.denied - (a.upstream + a.denied) || a.key.localeCompare(b.key)).slice(0, TOP_OPERATORS);
@@ -135,7 +136,9 @@ function operatorChart(r: AuditReport): string {
       `<rect class="denied" x="${(label + up).toFixed(1)}" y="${top + 3}" width="${den.toFixed(1)}" height="${row - 6}" fill="#dd6b20"/>` +
       `<text x="${(label + up + den + 6).toFixed(1)}" y="${top + 15}" font-size="11" fill="#4a5568">${x.upstream} / ${x.denied}</text></g>`;
   }).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="requests by operator">${bars}</svg>`;
+  const key = rows.length < r.byOperator.length ? `The ${rows.length} busiest of ${r.byOperator.length} operators.` : 'Every operator, the busiest first.';
+  return `<p class="key">${key}<span style="background:#2b6cb0"></span>upstream<span style="background:#dd6b20"></span>denied</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="requests by operator">${bars}</svg>`;
 }
 
 /**
@@ -146,14 +149,12 @@ export function reportHtml(r: AuditReport, title = 'dancu audit report'): string
   const table = (name: string, rows: ReportRow[]) =>
     `<h2>By ${esc(name)}</h2><table><tr><th>${esc(name)}</th>${COLS.map((c) => `<th>${c}</th>`).join('')}</tr>${rows
       .map((x) => `<tr><td>${esc(x.key)}</td>${COLS.map((c) => `<td>${x[c]}</td>`).join('')}</tr>`).join('')}</table>`;
-  const shown = Math.min(TOP_OPERATORS, r.byOperator.length);
   return `<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#1a202c}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #cbd5e0;padding:.25em .75em;text-align:right}td:first-child,th:first-child{text-align:left}.key{font-size:12px;color:#4a5568}.key span{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 1em}</style></head>
 <body><h1>${esc(title)}</h1><p>${r.events} events, ${r.sessions} sessions. Upstream = calls the national database answered; cached = answered by the dedup cache; denied = refused locally (validation, purpose, quota, guards).</p>
 <h2>Daily requests to the upstream (Vietnam days)</h2>
 ${dailyChart(r)}
 <h2>Requests by operator</h2>
-<p class="key">${shown < r.byOperator.length ? `The ${shown} busiest of ${r.byOperator.length} operators.` : 'Every operator, the busiest first.'}<span style="background:#2b6cb0"></span>upstream<span style="background:#dd6b20"></span>denied</p>
 ${operatorChart(r)}
 ${table('day', r.byDay)}${table('operator', r.byOperator)}${table('purpose', r.byPurpose)}
 <h2>Outcomes</h2><table><tr><th>outcome</th><th>count</th></tr>${r.byOutcome.map((o) => `<tr><td>${esc(o.key)}</td><td>${o.count}</td></tr>`).join('')}</table>
