@@ -46,7 +46,9 @@ queries per Vietnam day) twice: with a naive client (plain fetch to the referenc
 dancu with a sensible configuration. Prints a table: upstream requests, locked or not, calls
 answered and refused (by reason), audit events (the trail is verified), and the verdict. Naive runs
 must reproduce the incident; dancu runs must prevent it and still answer the legitimate calls.
-Exits 0 only if every verdict holds. Takes about 40 s on 2 cores.
+Exits 0 only if every verdict holds. Takes about 40 s on 2 cores. Within 10 min × scale of a
+Vietnam midnight (when the sandbox lifts a lock and restarts its count) the replays run on a clock
+set back 10 min × scale, and the report says so (clockShiftMs in --json).
 
 Scenarios: ${SCENARIOS.join(', ')}
 

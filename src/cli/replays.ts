@@ -7,6 +7,7 @@ import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type CallContext, type DancuClient, type DancuClientOptions } from '../index.js';
 import { REFERENCE_PATHS } from '../transport/reference-profile.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox, type SandboxCitizen } from '../testing/index.js';
+import { nextVietnamMidnight, type Clock } from '../internal/time.js';
 
 /** The incidents the demo replays, in the order of the regulators' letters. */
 export const SCENARIOS = ['hai-duong', 'quang-tri', 'long-an', 'dong-nai'] as const;
@@ -21,6 +22,8 @@ export interface ReplayOptions {
   write?: (line: string) => void;
   /** Where the progress bar goes (stderr when it is a terminal). */
   progress?: NodeJS.WriteStream | undefined;
+  /** The real clock (default `Date.now`); the replays run on it, set back when a Vietnam midnight is near ({@link ReplayReport.clockShiftMs}). */
+  clock?: Clock;
 }
 
 /** One run of a scenario: with the naive client or through dancu. */
@@ -46,9 +49,22 @@ export interface ReplayReport {
   runs: RunResult[];
   lockThreshold: number;
   seconds: number;
+  /**
+   * How far the replays' clock (sandbox and clients alike) was set back from the real one: 0, unless
+   * the next Vietnam midnight was within {@link REPLAY_MARGIN_MS} × scale. At midnight a lock lifts and
+   * the day's count starts again, so a naive run crossing it could end unlocked: a false verdict.
+   */
+  clockShiftMs: number;
 }
 
 const LOCK = 10_000;
+/** Time a replay at scale 1 is given before a Vietnam midnight (it takes well under a minute on 2 cores). */
+export const REPLAY_MARGIN_MS = 10 * 60_000;
+
+/** How far to set the replays' clock back from `now` so that no Vietnam midnight falls within `marginMs`. */
+export function replayClockShift(now: number, marginMs: number): number {
+  return nextVietnamMidnight(now) - now < marginMs ? marginMs : 0;
+}
 const SYSTEM = { id: 'mot-cua-tinh', unitCode: 'UBND-TINH', version: '4.2.0' };
 const VERIFY = 'HT-KHAISINH';
 
@@ -72,22 +88,26 @@ export async function runReplays(options: ReplayOptions = {}): Promise<ReplayRep
     'dong-nai': (20 + 500) * 2 + 1,
   };
   const progress = bar(chosen.reduce((n, s) => n + sizes[s], 0), options.json ? undefined : options.progress);
+  const real = options.clock ?? Date.now;
+  const clockShiftMs = replayClockShift(real(), REPLAY_MARGIN_MS * scale);
+  const clock: Clock = clockShiftMs === 0 ? real : () => real() - clockShiftMs;
   const runs: RunResult[] = [];
   try {
-    for (const s of chosen) runs.push(...(await REPLAYS[s](scale, progress)));
+    for (const s of chosen) runs.push(...(await REPLAYS[s](scale, progress, clock)));
   } finally {
     progress.done();
   }
-  const report = { ok: runs.every((r) => r.verdict.ok), runs, lockThreshold: LOCK, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  const report = { ok: runs.every((r) => r.verdict.ok), runs, lockThreshold: LOCK, seconds: Math.round((performance.now() - started) / 100) / 10, clockShiftMs };
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   if (options.json) write(JSON.stringify(report, null, 2));
   else for (const line of table(report)) write(line);
   return report;
 }
 
-const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunResult[]>> = {
+/** A scenario: its runs at `scale`, the sandbox and the clients on `clock`. */
+const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => Promise<RunResult[]>> = {
   /** Hải Dương: a feature re-verified every citizen at each login, submission and sync. */
-  async 'hai-duong'(scale, p) {
+  async 'hai-duong'(scale, p, clock) {
     const citizens = 2_000 * scale;
     const events = ['login', 'submit', 'submit', 'sync', 'sync', 'sync'] as const;
     const calls = (s: Sandbox) => shuffle(s.population.slice(0, citizens).flatMap((c) => events.map((e) => ({ c, e }))), 7);
@@ -95,13 +115,13 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
     const who = (e: string, i: number) => (e === 'sync' ? { id: 'he-thong.dong-bo', ip: '10.20.0.5' } : { id: `cb.${String(i % 40).padStart(2, '0')}`, ip: `10.20.1.${(i % 40) + 10}` });
 
     p.label('Hải Dương — naive');
-    const naive = await naiveRun('hai-duong', { populationSize: citizens }, async (s, call) => {
+    const naive = await naiveRun('hai-duong', { populationSize: citizens, clock }, async (s, call) => {
       let i = 0;
       return pool(calls(s), 16, async ({ c, e }) => (p.add(1), call(c, who(e, i++), VERIFY)));
     });
 
     p.label('Hải Dương — dancu');
-    const dancu = await dancuRun('hai-duong', { populationSize: citizens }, {}, async (s, client) => {
+    const dancu = await dancuRun('hai-duong', { populationSize: citizens, clock }, {}, async (s, client) => {
       let i = 0;
       return pool(calls(s), 16, async ({ c, e }) => (p.add(1), verify(client, c, who(e, i++), VERIFY)));
     });
@@ -117,7 +137,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
   },
 
   /** Quảng Trị: one officer's macro tried every birth year 1923–2014 for each row. */
-  async 'quang-tri'(scale, p) {
+  async 'quang-tri'(scale, p, clock) {
     const rows = 128 * scale;
     const years = Array.from({ length: 92 }, (_, i) => String(1923 + i));
     const macro = { id: 'cb.quangtri', ip: '10.30.1.25' };
@@ -126,7 +146,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
     const population = Math.ceil(rows * 12.5);
 
     p.label('Quảng Trị — naive');
-    const naive = await naiveRun('quang-tri', { populationSize: population }, async (s, call) => {
+    const naive = await naiveRun('quang-tri', { populationSize: population, clock }, async (s, call) => {
       const out: Outcome[] = [];
       for (const row of legacy(s)) for (const y of years) out.push((p.add(1), await call({ ...row, idNumber: row.legacyIdNumber!, dateOfBirth: y }, macro, VERIFY)));
       return out;
@@ -136,7 +156,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
     const K = 3;
     let rowsFound = 0;
     let colleagueAnswered = 0;
-    const dancu = await dancuRun('quang-tri', { populationSize: population }, { guards: { enumeration: { maxDistinct: K }, velocity: { perMinute: 20 } } }, async (s, client) => {
+    const dancu = await dancuRun('quang-tri', { populationSize: population, clock }, { guards: { enumeration: { maxDistinct: K }, velocity: { perMinute: 20 } } }, async (s, client) => {
       const out: Outcome[] = [];
       rowsFound = legacy(s).length;
       for (const row of legacy(s)) {
@@ -159,7 +179,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
   },
 
   /** Long An: the API used for purposes it was not licensed for, and the account lent to another system. */
-  async 'long-an'(_scale, p) {
+  async 'long-an'(_scale, p, clock) {
     const licensed = ['HT-KHAISINH', 'DD-CAPGCN'];
     const officer = { id: 'cb.longan', ip: '10.40.1.5' };
     const other = { id: 'he-thong-khac', ip: '10.99.0.7' };
@@ -171,11 +191,11 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
     const misuse = (r: Run) => r.upstreamMisuse ?? 0;
 
     p.label('Long An — naive');
-    const naive = await naiveRun('long-an', { populationSize: 600, licensedPurposes: licensed }, async (s, call) =>
+    const naive = await naiveRun('long-an', { populationSize: 600, licensedPurposes: licensed, clock }, async (s, call) =>
       pool(traffic(s), 8, async ({ c, who, purpose }) => (p.add(1), call(c, who, purpose))));
 
     p.label('Long An — dancu');
-    const dancu = await dancuRun('long-an', { populationSize: 600, licensedPurposes: licensed }, {}, async (s, client) =>
+    const dancu = await dancuRun('long-an', { populationSize: 600, licensedPurposes: licensed, clock }, {}, async (s, client) =>
       pool(traffic(s), 8, async ({ c, who, purpose }) => (p.add(1), verify(client, c, who, purpose))));
     return [
       judge(naive, misuse(naive) > 0, `${misuse(naive)} requests under unlicensed purposes reached the upstream: grounds to cut the account`),
@@ -185,7 +205,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
   },
 
   /** Đồng Nai / Bình Thuận: a default password, a leaked account used from an unknown address. */
-  async 'dong-nai'(_scale, p) {
+  async 'dong-nai'(_scale, p, clock) {
     const DEFAULT_PASSWORD = 'Admin@123';
     const officer = (i: number) => ({ id: `cb.${i % 4}`, ip: `10.50.1.${10 + (i % 4)}` });
     const intruder = { id: 'cb.0', ip: '203.0.113.66' }; // an officer's account, from outside the province network
@@ -195,7 +215,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
     ];
 
     p.label('Đồng Nai / Bình Thuận — naive');
-    const naive = await naiveRun('dong-nai', { populationSize: 600, credentials: { clientId: 'dongnai-motcua', clientSecret: DEFAULT_PASSWORD } }, async (s, call) =>
+    const naive = await naiveRun('dong-nai', { populationSize: 600, credentials: { clientId: 'dongnai-motcua', clientSecret: DEFAULT_PASSWORD }, clock }, async (s, call) =>
       pool(traffic(s), 8, async ({ c, who }) => (p.add(1), call(c, who, VERIFY))));
 
     p.label('Đồng Nai / Bình Thuận — dancu');
@@ -207,7 +227,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress) => Promise<RunRes
       refusedToStart = isDancuError(err) ? err.code : String(err);
     }
     // 2. With the secret rotated and the province network on the allowlist, the intruder is refused.
-    const dancu = await dancuRun('dong-nai', { populationSize: 600 }, { guards: { ip: { allow: ['10.50.0.0/16'] } } }, async (s, client) => {
+    const dancu = await dancuRun('dong-nai', { populationSize: 600, clock }, { guards: { ip: { allow: ['10.50.0.0/16'] } } }, async (s, client) => {
       const out = await pool(traffic(s), 8, async ({ c, who }) => (p.add(1), verify(client, c, who, VERIFY)));
       // An officer from a new address inside the network: served, and an alert is raised.
       out.push((p.add(1), await verify(client, s.population[599]!, { id: 'cb.1', ip: '10.50.7.7' }, VERIFY)));
@@ -308,6 +328,7 @@ async function dancuRun(
   const secret = randomBytes(32);
   let alerts = 0;
   const client = createClient(baseOptions(sandbox, {
+    ...(sandboxOptions?.clock ? { clock: sandboxOptions.clock } : {}), // the sandbox's: one day for both
     audit: { directory: dir, instance: scenario, secret },
     ...extra,
     guards: { ...extra.guards, onAlert: () => void alerts++ },
@@ -414,6 +435,9 @@ export function table(report: ReplayReport): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ');
   return [
     `dancu demo — incident replays against the sandbox (lock at ${report.lockThreshold.toLocaleString('en')} queries per Vietnam day), ${report.seconds} s`,
+    ...(report.clockShiftMs > 0
+      ? [`(run on a clock set ${Math.round(report.clockShiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts and the day's count restarts)`]
+      : []),
     '',
     line(head),
     line(widths.map((w) => '─'.repeat(w))),
