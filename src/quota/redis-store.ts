@@ -22,11 +22,19 @@ import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResul
  *
  * Expiry is always relative (PEXPIRE of `deadline - now`), never PEXPIREAT: `now` may be a test
  * clock, and Redis expires keys on its own clock, so an absolute deadline from another clock
- * deletes keys at once (or keeps them for years).
+ * deletes keys at once (or keeps them for years). On Redis `TIME` it is set only when it moves:
+ * a day key's deadline (the end of the next Vietnam day) when its day begins; a bucket's
+ * (`limit / rate` + 60 s: an untouched bucket is full again by then, so losing it gives nothing
+ * away) when its last renewal, field `x`, is a minute old or in the future. At every write a key
+ * so has more than `limit / rate` left to live. Five PEXPIREs fewer per reservation of five
+ * budgets: 47 → 35 µs and 67 → 53 µs of the script's time inside Redis (`INFO commandstats`, old
+ * and new script interleaved, two runs on a 2-core Xeon). With a test clock (which Redis time need
+ * not follow) every write sets the expiry, as before.
  */
 const RESERVE = `
 local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
+local clocked = ARGV[1] ~= ''
+if clocked then now = tonumber(ARGV[1]) else
   local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
 local cost = tonumber(ARGV[2])
 local peek = ARGV[3] == 'peek'
@@ -43,16 +51,18 @@ if not peek then
   if stopUntil > now then return {-1, stopUntil - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
 end
 local n = #KEYS - 2
-local values, bases = {}, {}
+local values, bases, renew = {}, {}, {}
 for i = 1, n do
   local a = 3 + (i - 1) * 6
   local kind, limit = ARGV[a + 1], tonumber(ARGV[a + 2])
   local key = KEYS[i + 2]
   if kind == 'b' then
     local rate = tonumber(ARGV[a + 3])
-    local s = redis.call('HMGET', key, 'tokens', 'ts')
+    local s = redis.call('HMGET', key, 'tokens', 'ts', 'x')
     local tokens = tonumber(s[1]) or limit
     local ts = tonumber(s[2]) or now
+    local x = tonumber(s[3])
+    renew[i] = clocked or x == nil or now - x >= 60000 or now < x
     tokens = math.min(limit, tokens + math.max(0, now - ts) * rate)
     if not peek and tokens < cost then return {0, i, math.ceil((cost - tokens) / rate)} end
     values[i] = tokens
@@ -60,6 +70,7 @@ for i = 1, n do
     local s = redis.call('HMGET', key, 'day', 'base', 'fresh')
     local base, fresh = 0, 0
     if tonumber(s[1]) == day then base = tonumber(s[2]) or 0; fresh = tonumber(s[3]) or 0 end
+    renew[i] = clocked or tonumber(s[1]) ~= day
     if ARGV[a + 4] ~= '' and ARGV[a + 4] ~= epoch and tonumber(ARGV[a + 5]) == day then
       base = math.max(base, tonumber(ARGV[a + 6]))
     end
@@ -76,15 +87,19 @@ for i = 1, n do
   if kind == 'b' then
     local left = values[i] - (peek and 0 or cost)
     if not peek then
-      redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now))
-      redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[a + 3])) + 60000)
+      if renew[i] then
+        redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now), 'x', tostring(now))
+        redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[a + 3])) + 60000)
+      else
+        redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now))
+      end
     end
     out[i + 3] = math.floor(left)
   else
     local fresh = values[i] + (peek and 0 or cost)
     if not peek then
       redis.call('HSET', key, 'day', tostring(day), 'base', tostring(bases[i]), 'fresh', tostring(fresh))
-      redis.call('PEXPIRE', key, nextMidnight + DAY - now)
+      if renew[i] then redis.call('PEXPIRE', key, nextMidnight + DAY - now) end
     end
     out[i + 3] = bases[i] + fresh
   end

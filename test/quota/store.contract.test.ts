@@ -7,6 +7,7 @@ import { Redis as IORedis } from 'ioredis';
 import { createClient as createNodeRedis } from 'redis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryQuotaStore, RedisQuotaStore, type BudgetSpec, type QuotaStore } from '../../src/index.js';
+import { nextVietnamMidnight } from '../../src/internal/time.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
 
 const hasRedis = await redisAvailable();
@@ -163,6 +164,45 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
       expect(stopTtl).toBeGreaterThan(25_000);
       expect(stopTtl).toBeLessThanOrEqual(30_000);
     }
+  });
+
+  it('on Redis TIME an expiry is set only when it moves: a day key when its day begins, a bucket once a minute', async () => {
+    const store = new RedisQuotaStore({ client: ioredis!, prefix: `t-${randomUUID()}` });
+    const budgets = [day(100), bucket(600, 60)]; // the bucket: full again 10 min after its last use
+    const life = 600_000 + 60_000;
+    const dayKey = store.keyOf('d:global.day'), bucketKey = store.keyOf('b:global.minute');
+    const redisNow = async () => {
+      const [s, us] = await ioredis!.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    expect(await store.reserve(budgets, 1)).toMatchObject({ ok: true });
+    const now = await redisNow();
+    const dayTtl = await ioredis!.pttl(dayKey), bucketTtl = await ioredis!.pttl(bucketKey);
+    expect(Math.abs(now + dayTtl - (nextVietnamMidnight(now) + 86_400_000))).toBeLessThan(2_000); // the end of the next Vietnam day
+    expect(bucketTtl).toBeGreaterThan(life - 2_000);
+    expect(bucketTtl).toBeLessThanOrEqual(life);
+
+    await sleep(60);
+    expect(await store.reserve(budgets, 1)).toMatchObject({ ok: true });
+    // Not set again: both only count down (and the bucket still has more than 10 min to live).
+    expect(await ioredis!.pttl(dayKey)).toBeLessThanOrEqual(dayTtl - 40);
+    expect(await ioredis!.pttl(bucketKey)).toBeLessThanOrEqual(bucketTtl - 40);
+    expect(await ioredis!.pttl(bucketKey)).toBeGreaterThan(600_000);
+
+    // A renewal a minute old, or one in the future (Redis time went back), is renewed.
+    for (const x of [(await redisNow()) - 61_000, (await redisNow()) + 3_600_000]) {
+      await ioredis!.hset(bucketKey, 'x', String(x));
+      await ioredis!.pexpire(bucketKey, 601_000);
+      expect(await store.reserve(budgets, 1)).toMatchObject({ ok: true });
+      expect(await ioredis!.pttl(bucketKey)).toBeGreaterThan(life - 2_000);
+    }
+    // A bucket written without the field (by an older version) is renewed at its next write.
+    await ioredis!.hdel(bucketKey, 'x');
+    await ioredis!.pexpire(bucketKey, 601_000);
+    expect(await store.reserve(budgets, 1)).toMatchObject({ ok: true, remaining: { 'global.day': 95 } });
+    expect(await ioredis!.pttl(bucketKey)).toBeGreaterThan(life - 2_000);
   });
 
   it('prefixes keep deployments apart', async () => {
