@@ -27,9 +27,15 @@ function reachable(url) {
   });
 }
 
+/** EVALSHA calls and their time inside Redis so far (`INFO commandstats`; the server's own clock). */
+async function evalshaStats(redis) {
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
+  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+}
+
 export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
   const memory = new MemoryQuotaStore();
-  const out = { memoryP50ms: [], memoryP99ms: [], pingP50ms: [], pingP99ms: [], redisP50ms: [], redisP99ms: [], ratio: [] };
+  const out = { memoryP50ms: [], memoryP99ms: [], pingP50ms: [], pingP99ms: [], redisP50ms: [], redisP99ms: [], ratio: [], scriptUs: [] };
   await latencies(() => memory.reserve(budgets, 1), n); // warm-up
   const redisUp = await reachable(REDIS_URL);
   const redis = redisUp ? new Redis(REDIS_URL) : undefined;
@@ -44,7 +50,11 @@ export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
     out.memoryP99ms.push(pct(m, 99));
     if (redis) {
       const ping = await latencies(() => redis.ping(), n);
+      const before = await evalshaStats(redis);
       const res = await latencies(() => store.reserve(budgets, 1), n);
+      const after = await evalshaStats(redis);
+      // The script's own time in Redis per reservation (a shared Redis's other EVALSHA calls would count too).
+      if (after.calls > before.calls) out.scriptUs.push((after.usec - before.usec) / (after.calls - before.calls));
       out.pingP50ms.push(median(ping));
       out.pingP99ms.push(pct(ping, 99));
       out.redisP50ms.push(median(res));
@@ -61,7 +71,7 @@ export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
     rounds, reservationsPerRound: n, budgetsPerReservation: budgets.length,
     memory: { p50ms: median(out.memoryP50ms), p99ms: median(out.memoryP99ms) },
     redis: redis
-      ? { pingP50ms: median(out.pingP50ms), pingP99ms: median(out.pingP99ms), p50ms: median(out.redisP50ms), p99ms: median(out.redisP99ms), p50RatioToPing: median(out.ratio) }
+      ? { pingP50ms: median(out.pingP50ms), pingP99ms: median(out.pingP99ms), p50ms: median(out.redisP50ms), p99ms: median(out.redisP99ms), p50RatioToPing: median(out.ratio), scriptUs: median(out.scriptUs) }
       : `skipped: Redis not reachable at ${REDIS_URL}`,
   };
   const f = (x) => x.toFixed(4);
@@ -72,6 +82,7 @@ export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
     console.log(`  Redis PING (baseline)     p50 ${f(result.redis.pingP50ms)} ms   p99 ${f(result.redis.pingP99ms)} ms`);
     console.log(`  RedisQuotaStore           p50 ${f(result.redis.p50ms)} ms   p99 ${f(result.redis.p99ms)} ms`);
     console.log(`  ratio reservation/PING (p50, per round): ${result.redis.p50RatioToPing.toFixed(2)}×   (goal ≤ 2×)`);
+    console.log(`  the script's own time inside Redis (INFO commandstats): ${result.redis.scriptUs.toFixed(1)} µs per reservation`);
   }
   return result;
 }

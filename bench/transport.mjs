@@ -38,8 +38,10 @@ const clientS = await benchClient({ fetch: withSignal });
 // The gap to a bare fetch, taken apart: the same client with its audit events built but not chained
 // (a sink that drops them), and with the enumeration guard off. Diagnostic rows, not configurations
 // to run: a trail that is not chained and durable is no trail.
-const clientN = await benchClient({ audit: { sink: { async write() {}, async flush() {}, async close() {} } } });
+const dropAll = { async write() {}, async flush() {}, async close() {} };
+const clientN = await benchClient({ audit: { sink: dropAll } });
 const clientE = await benchClient({ guards: { enumeration: false } });
+const clientNE = await benchClient({ audit: { sink: dropAll }, guards: { enumeration: false } }); // both at once
 const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
 // dancu's own work on a miss: the same client over a fetch that answers at once (the reference
 // protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
@@ -113,7 +115,7 @@ const through = (c) => async (p) => {
   const r = await c.verifyCitizen(p, ctx);
   if (!r.match) throw new Error('sdk mismatch');
 };
-const sdk = through(client), sdkS = through(clientS), sdkN = through(clientN), sdkE = through(clientE), sdkU = through(clientU);
+const sdk = through(client), sdkS = through(clientS), sdkN = through(clientN), sdkE = through(clientE), sdkNE = through(clientNE), sdkU = through(clientU);
 
 async function sequential(fn) {
   const lat = [];
@@ -147,7 +149,7 @@ await sequential(sdk);
 await sequential(rawU);
 await sequential(sdkU);
 
-const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], sdkSRps: [], sdkNRps: [], sdkERps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
+const rounds = { rawP50: [], sdkP50: [], rawP99: [], sdkP99: [], rawRps: [], sdkRps: [], rawERps: [], rawESRps: [], sdkSRps: [], sdkNRps: [], sdkERps: [], sdkNERps: [], rawURps: [], sdkURps: [], refusalUs: [], ownMissUs: [], instantFetchUs: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order so drift on a shared machine hits both sides alike.
   const order = r % 2 ? [['sdk', sdk], ['raw', raw]] : [['raw', raw], ['sdk', sdk]];
@@ -162,6 +164,7 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.sdkSRps.push(await concurrent(sdkS));
   rounds.sdkNRps.push(await concurrent(sdkN));
   rounds.sdkERps.push(await concurrent(sdkE));
+  rounds.sdkNERps.push(await concurrent(sdkNE));
   for (const [name, fn] of r % 2 ? [['sdkU', sdkU], ['rawU', rawU]] : [['rawU', rawU], ['sdkU', sdkU]]) rounds[`${name}Rps`].push(await concurrent(fn));
   rounds.refusalUs.push(await localRefusal());
   const own = await ownWork();
@@ -192,6 +195,8 @@ const result = {
     noChainRatio: median(rounds.sdkNRps.map((s, i) => s / rounds.rawRps[i])),
     sdkNoEnumerationPerSec: median(rounds.sdkERps),
     noEnumerationRatio: median(rounds.sdkERps.map((s, i) => s / rounds.rawRps[i])),
+    sdkNoChainNoEnumerationPerSec: median(rounds.sdkNERps),
+    noChainNoEnumerationRatio: median(rounds.sdkNERps.map((s, i) => s / rounds.rawRps[i])),
     rawUndiciRequestPerSec: median(rounds.rawURps), sdkUndiciEnginePerSec: median(rounds.sdkURps),
     undiciRatio: median(rounds.sdkURps.map((s, i) => s / rounds.rawURps[i])),
     rawFetchToRawUndici: median(rounds.rawRps.map((s, i) => s / rounds.rawURps[i])),
@@ -207,6 +212,7 @@ await clientI.close();
 await clientS.close();
 await clientN.close();
 await clientE.close();
+await clientNE.close();
 await agent.close();
 await sandbox.close();
 
@@ -223,7 +229,7 @@ await sandbox.close();
   console.log(`  raw fetch+Agent, redirect: 'error' (as dancu sends it) ${f(c.rawFetchRedirectErrorPerSec, 0)}/s = ${f(c.redirectErrorGain, 2)}× bare fetch; dancu ${f(c.fetchRatioSameRedirect, 2)}× it`);
   console.log(`  the same with a deadline signal (controller + cleared timer) ${f(c.rawFetchRedirectErrorSignalPerSec, 0)}/s = ${f(c.signalCost, 2)}× without`);
   console.log(`  dancu with its fetch given a deadline signal (as before) ${f(c.sdkWithSignalPerSec, 0)}/s = ${f(c.sdkSignalCost, 2)}× dancu`);
-  console.log(`  taken apart: dancu with audit events not chained ${f(c.sdkNoChainPerSec, 0)}/s = ${f(c.noChainRatio, 2)}× bare fetch; with the enumeration guard off ${f(c.sdkNoEnumerationPerSec, 0)}/s = ${f(c.noEnumerationRatio, 2)}×`);
+  console.log(`  taken apart: dancu with audit events not chained ${f(c.sdkNoChainPerSec, 0)}/s = ${f(c.noChainRatio, 2)}× bare fetch; with the enumeration guard off ${f(c.sdkNoEnumerationPerSec, 0)}/s = ${f(c.noEnumerationRatio, 2)}×; both ${f(c.sdkNoChainNoEnumerationPerSec, 0)}/s = ${f(c.noChainNoEnumerationRatio, 2)}×`);
   console.log(`  raw Agent.request        ${f(c.rawUndiciRequestPerSec, 0)}/s   dancu (undici engine) ${f(c.sdkUndiciEnginePerSec, 0)}/s   ratio ${f(c.undiciRatio, 2)}×`);
   console.log(`  raw fetch / raw Agent.request: ${f(c.rawFetchToRawUndici, 2)}× (the cost of the fetch layer on ${process.version})`);
   console.log(`local refusal (validation + purpose check, no I/O): ${f(result.localRefusalMicros, 1)} µs per call`);
