@@ -1,11 +1,12 @@
 /**
  * The incident replays near a Vietnam midnight: the sandbox lifts a lock and restarts its day's
  * count at midnight, so a replay that crossed one would end with the naive run unlocked, a false
- * "verdict failed". The replays run on a clock set back when midnight is near.
+ * "verdict failed". The replays (and the tour) run on a clock set back when midnight is near.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REPLAY_MARGIN_MS, replayClockShift, runReplays, table } from '../src/cli/replays.js';
+import { runTour } from '../src/cli/tour.js';
 import { nextVietnamMidnight } from '../src/internal/time.js';
 
 describe('replay clock', () => {
@@ -41,4 +42,14 @@ describe('replay clock', () => {
     // Far from midnight the clock is the real one, and the table says nothing of it.
     expect(table({ ...report, clockShiftMs: 0 }).join('\n')).not.toMatch(/clock set/);
   }, 120_000);
+
+  it('the tour started 2 s before a Vietnam midnight: every check holds, on a clock set back', async () => {
+    const midnight = Date.parse('2026-12-01T17:00:00Z');
+    const start = Date.now();
+    const lines: string[] = [];
+    const ok = await runTour({ json: true, clock: () => midnight - 2_000 + (Date.now() - start), write: (l) => lines.push(l) });
+    const report = JSON.parse(lines.join('\n')) as { ok: boolean; clockShiftMs: number; checks: Array<{ name: string; ok: boolean }> };
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect([ok, report.ok, report.clockShiftMs]).toEqual([true, true, REPLAY_MARGIN_MS]);
+  }, 60_000);
 });

@@ -79,7 +79,8 @@ const TOUR_HELP = `Usage: dancu tour [options]
 Starts the sandbox in process and shows the SDK at work: verifications over HTTP, impossible input
 and an unregistered purpose refused with no upstream traffic, a minimised lookup, the re-verification
 storm collapsed by the cache, the quota stopping below the lock, the lock reported as
-ERR_UPSTREAM_LOCKED, and the audit trail verified. Exits 0 only if every check holds.
+ERR_UPSTREAM_LOCKED, and the audit trail verified. Exits 0 only if every check holds. Within
+10 min of a Vietnam midnight (when a lock lifts) it runs on a clock set back 10 min, and says so.
 
 Options:
   --threshold <n>    Lock threshold of the tour's sandbox (default 25)

@@ -6,6 +6,8 @@ import { deriveAuditKeys } from '../audit/keys.js';
 import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type DancuClient } from '../index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
+import type { Clock } from '../internal/time.js';
+import { REPLAY_MARGIN_MS, replayClockShift } from './replays.js';
 
 export interface TourOptions {
   /** Print JSON instead of text. */
@@ -13,6 +15,8 @@ export interface TourOptions {
   /** Daily lock threshold of the demo sandbox (small, so the lock shows in seconds). */
   threshold?: number;
   write?: (line: string) => void;
+  /** The real clock (default `Date.now`); set back, as the demo's, when a Vietnam midnight is near. */
+  clock?: Clock;
 }
 
 interface Check {
@@ -29,7 +33,11 @@ interface Check {
 export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const threshold = options.threshold ?? 25;
-  const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200 });
+  // The lock lasts until Vietnam midnight: a tour crossing it would see the lock lift (see runReplays).
+  const real = options.clock ?? Date.now;
+  const shiftMs = replayClockShift(real(), REPLAY_MARGIN_MS);
+  const clock: Clock = shiftMs === 0 ? real : () => real() - shiftMs;
+  const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200, clock });
   const auditDir = await mkdtemp(join(tmpdir(), 'dancu-demo-audit-'));
   const auditSecret = randomBytes(32).toString('hex');
   const client = createClient({
@@ -38,12 +46,17 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
     system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
     purposes: SANDBOX_PURPOSES,
     audit: { directory: auditDir, instance: 'demo', secret: auditSecret },
+    clock,
   });
   const checks: Check[] = [];
   const text = !options.json;
-  if (text) write(`dancu tour — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)\n`);
+  if (text) {
+    write(`dancu tour — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)`);
+    if (shiftMs > 0) write(`(run on a clock set ${Math.round(shiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts)`);
+    write('');
+  }
   try {
-    await scenario(client, sandbox, checks, threshold, auditDir);
+    await scenario(client, sandbox, checks, threshold, auditDir, clock);
   } finally {
     await client.close();
     await sandbox.close();
@@ -58,7 +71,7 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const stats = sandbox.stats();
   const allOk = checks.every((c) => c.ok);
   if (options.json) {
-    write(JSON.stringify({ ok: allOk, checks, upstream: stats }, null, 2));
+    write(JSON.stringify({ ok: allOk, checks, upstream: stats, clockShiftMs: shiftMs }, null, 2));
   } else {
     for (const c of checks) write(`${c.ok ? '✓' : '✗'} ${c.name}\n    ${c.detail}`);
     write('\nWhat the sandbox upstream saw:');
@@ -79,7 +92,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], threshold: number, auditDir: string): Promise<void> {
+async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], threshold: number, auditDir: string, clock: Clock): Promise<void> {
   const ctx = { purpose: { code: 'HT-KHAISINH', dossierId: 'HS-DEMO-0001' }, operator: { id: 'cb.demo', ip: '10.10.0.5' } };
   const people = sandbox.population.slice(0, 5);
 
@@ -157,7 +170,7 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
   });
 
   // 6. Hải Dương with the quota told the real threshold: the same loop stops below the lock.
-  const guarded = await createSandbox({ lockThreshold: threshold, populationSize: 50 });
+  const guarded = await createSandbox({ lockThreshold: threshold, populationSize: 50, clock });
   const careful = createClient({
     baseUrl: guarded.url,
     credentials: guarded.credentials,
@@ -165,6 +178,7 @@ async function scenario(client: DancuClient, sandbox: Sandbox, checks: Check[], 
     purposes: SANDBOX_PURPOSES,
     quota: { lockThreshold: threshold, safetyMargin: 0.2 },
     audit: { directory: auditDir, instance: 'demo-careful' },
+    clock,
   });
   const refusedByQuota: string[] = [];
   try {
