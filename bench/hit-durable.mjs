@@ -75,8 +75,14 @@ export async function benchHitDurable({ rounds = 5, seconds = 1.5, concurrency =
   await rate(concurrency, 0.5, bare);
   const apiRps = [], bareRps = [];
   for (let r = 0; r < rounds; r++) {
-    apiRps.push(await rate(concurrency, seconds, api));
-    bareRps.push(await rate(concurrency, seconds, bare));
+    // Alternate the order so drift on a shared machine hits both sides alike.
+    if (r % 2) {
+      bareRps.push(await rate(concurrency, seconds, bare));
+      apiRps.push(await rate(concurrency, seconds, api));
+    } else {
+      apiRps.push(await rate(concurrency, seconds, api));
+      bareRps.push(await rate(concurrency, seconds, bare));
+    }
   }
   await fh.close();
   await client.close();
