@@ -25,8 +25,8 @@ import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResul
  * deletes keys at once (or keeps them for years). On Redis `TIME` it is set only when it moves:
  * a day key's deadline (the end of the next Vietnam day) when its day begins; a bucket's
  * (`limit / rate` + 60 s: an untouched bucket is full again by then, so losing it gives nothing
- * away) when its last renewal, field `x`, is a minute old or in the future. At every write a key
- * so has more than `limit / rate` left to live. Five PEXPIREs fewer per reservation of five
+ * away) when its last renewal, field `x`, is a minute old or in the future; so at every write a
+ * key has more than `limit / rate` left to live. Five PEXPIREs fewer per reservation of five
  * budgets: 47 → 35 µs and 67 → 53 µs of the script's time inside Redis (`INFO commandstats`, old
  * and new script interleaved, two runs on a 2-core Xeon). With a test clock (which Redis time need
  * not follow) every write sets the expiry, as before.
