@@ -87,11 +87,11 @@ hot objects written literal-first (on Node 20, \`{ ...a, b }\` costs over 10× \
 This run: ${f(h.ratioApiToBare, 2)}× (goal 0.80${h.ratioApiToBare >= 0.8 ? ', met' : ', **not met in this run**'}). The figure depends on the host more than the
 miss path's: the bare loop does a few µs of work per call and waits on the disk's sync, dancu's
 path is bound by the processor (validation, two keyed hashes, the event's canonical JSON and
-SHA-256, the group commit; in a CPU profile no piece takes more than about 7% of the time). On the 2-core Xeon of
+SHA-256, the group commit). On the 2-core Xeon of
 2026-12-01's first runs it was 0.83–0.91×; on the slower host of the later runs (a bare \`fetch\` at
-half the speed) 0.54–0.64×, and the code of the page before (ef08d8f, built in a worktree) measured
-0.64× there too: the host, not a change. Keeping the day file open between batches instead of
-reopening it made no difference there.
+half the speed) 0.54–0.64×, and the code of the page before measured 0.64× there too (\`git worktree add
+/tmp/old ef08d8f\`, then in it \`npm ci && npx tsup && node --expose-gc bench/hit-durable.mjs\`):
+the host, not a change.
 
 ## The Redis reservation figure
 
@@ -100,7 +100,8 @@ plus the script's own time inside Redis (${f(q.redis?.scriptUs, 1)} µs here, ro
 written, \`TIME\`, the stop and the epoch keys, in one atomic step). Where the loopback is slow the
 round trip hides it (\`PING\` at 0.063–0.078 ms on the hosts of the earlier pages gave 1.63–1.66×);
 where a \`PING\` takes 0.03 ms the ratio is mostly that script. Expiries are now set only when they
-move, which took a fifth to a quarter off its time; what remains is the work of five budgets.
+move, which took 8–20% off its time (\`node bench/reserve-script.mjs\`, old and new script side by
+side); what remains is the work of five budgets.
 
 ## How the miss-path figure was reached
 

@@ -65,6 +65,19 @@ export const REPLAY_MARGIN_MS = 10 * 60_000;
 export function replayClockShift(now: number, marginMs: number): number {
   return nextVietnamMidnight(now) - now < marginMs ? marginMs : 0;
 }
+
+/** The clock the replays and the tour run on: `real`, set back by {@link replayClockShift} of its now. */
+export function replayClock(real: Clock, marginMs: number): { clock: Clock; shiftMs: number } {
+  const shiftMs = replayClockShift(real(), marginMs);
+  return { clock: shiftMs === 0 ? real : () => real() - shiftMs, shiftMs };
+}
+
+/** The line that says the clock was set back (nothing when it was not). */
+export function clockShiftLines(shiftMs: number): string[] {
+  return shiftMs > 0
+    ? [`(run on a clock set ${Math.round(shiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts and the day's count restarts)`]
+    : [];
+}
 const SYSTEM = { id: 'mot-cua-tinh', unitCode: 'UBND-TINH', version: '4.2.0' };
 const VERIFY = 'HT-KHAISINH';
 
@@ -88,9 +101,7 @@ export async function runReplays(options: ReplayOptions = {}): Promise<ReplayRep
     'dong-nai': (20 + 500) * 2 + 1,
   };
   const progress = bar(chosen.reduce((n, s) => n + sizes[s], 0), options.json ? undefined : options.progress);
-  const real = options.clock ?? Date.now;
-  const clockShiftMs = replayClockShift(real(), REPLAY_MARGIN_MS * scale);
-  const clock: Clock = clockShiftMs === 0 ? real : () => real() - clockShiftMs;
+  const { clock, shiftMs: clockShiftMs } = replayClock(options.clock ?? Date.now, REPLAY_MARGIN_MS * scale);
   const runs: RunResult[] = [];
   try {
     for (const s of chosen) runs.push(...(await REPLAYS[s](scale, progress, clock)));
@@ -435,9 +446,7 @@ export function table(report: ReplayReport): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ');
   return [
     `dancu demo — incident replays against the sandbox (lock at ${report.lockThreshold.toLocaleString('en')} queries per Vietnam day), ${report.seconds} s`,
-    ...(report.clockShiftMs > 0
-      ? [`(run on a clock set ${Math.round(report.clockShiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts and the day's count restarts)`]
-      : []),
+    ...clockShiftLines(report.clockShiftMs),
     '',
     line(head),
     line(widths.map((w) => '─'.repeat(w))),

@@ -7,7 +7,7 @@ import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type DancuClient } from '../index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
 import type { Clock } from '../internal/time.js';
-import { REPLAY_MARGIN_MS, replayClockShift } from './replays.js';
+import { clockShiftLines, REPLAY_MARGIN_MS, replayClock } from './replays.js';
 
 export interface TourOptions {
   /** Print JSON instead of text. */
@@ -34,9 +34,7 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const write = options.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const threshold = options.threshold ?? 25;
   // The lock lasts until Vietnam midnight: a tour crossing it would see the lock lift (see runReplays).
-  const real = options.clock ?? Date.now;
-  const shiftMs = replayClockShift(real(), REPLAY_MARGIN_MS);
-  const clock: Clock = shiftMs === 0 ? real : () => real() - shiftMs;
+  const { clock, shiftMs } = replayClock(options.clock ?? Date.now, REPLAY_MARGIN_MS);
   const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200, clock });
   const auditDir = await mkdtemp(join(tmpdir(), 'dancu-demo-audit-'));
   const auditSecret = randomBytes(32).toString('hex');
@@ -52,7 +50,7 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const text = !options.json;
   if (text) {
     write(`dancu tour — sandbox at ${sandbox.url} (lock threshold ${threshold}/day, Vietnam time)`);
-    if (shiftMs > 0) write(`(run on a clock set ${Math.round(shiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts)`);
+    for (const line of clockShiftLines(shiftMs)) write(line);
     write('');
   }
   try {
