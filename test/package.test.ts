@@ -31,7 +31,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('the packed package in a consumer project', () => {
+// Every test here starts processes (node, tsc, the CLI); on a loaded 2-core CI machine that takes
+// several times what it takes alone, so they get more than the suite's default 20 s.
+describe('the packed package in a consumer project', { timeout: 60_000 }, () => {
   it('can be imported (ESM) and makes a real call against the packed sandbox', async () => {
     await writeFile(
       join(dir, 'esm.mjs'),
@@ -91,10 +93,13 @@ describe('the packed package in a consumer project', () => {
     // (esModuleInterop: zod's own declarations, behind the exported audit event schema, need it.)
     await writeFile(join(dir, 'legacy.ts'), use);
     await run('node', [tsc, ...common, '--module', 'commonjs', '--moduleResolution', 'node10', '--esModuleInterop', '--ignoreDeprecations', '5.0', 'legacy.ts'], { cwd: dir });
-  });
+    // Two full type-checks with `skipLibCheck: false` (our declarations and every dependency's):
+    // about 10 s each on a quiet 2-core Xeon, so the default 20 s is not enough. This is a check of
+    // the package, not of speed.
+  }, 120_000);
 });
 
-describe('the installed `dancu` binary', () => {
+describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
   const bin = () => join(dir, 'node_modules', '.bin', 'dancu');
 
   it('audit verify and audit report read the trail the ESM test wrote (./dancu-audit, the default)', async () => {

@@ -120,7 +120,7 @@ describe('tamper evidence', () => {
       if (r.ok || r.problem?.seq !== firstBad) missed.push(`${m.name}: expected seq ${firstBad}, got ${JSON.stringify(r.problem ?? 'ok')}`);
     }
     expect(missed).toEqual([]);
-  }, 180_000); // 1,000 full verifications of 10,000 events: ~30 s on two shared cores
+  }, 180_000); // 1,000 full verifications of 10,000 events: 30–60 s on two shared cores
 
   it('a forged checkpoint (wrong key) is refused', () => {
     const forged = checkpoints.map((c) => ({ ...c, sig: c.sig.replace(/^./, (ch) => (ch === '0' ? '1' : '0')) }));
