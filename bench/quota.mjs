@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { MemoryQuotaStore, RedisQuotaStore } from '../dist/index.js';
-import { latencies, median, pct } from './stats.mjs';
+import { evalshaStats, latencies, median, pct } from './stats.mjs';
 
 const REDIS_URL = process.env.DANCU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -25,12 +25,6 @@ function reachable(url) {
     s.once('error', () => resolve(false));
     s.connect(Number(u.port || 6379), u.hostname, () => { s.destroy(); resolve(true); });
   });
-}
-
-/** EVALSHA calls and their time inside Redis so far (`INFO commandstats`; the server's own clock). */
-async function evalshaStats(redis) {
-  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
-  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
 }
 
 export async function benchQuota({ rounds = 7, n = 2000 } = {}) {

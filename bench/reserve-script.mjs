@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { median } from './stats.mjs';
+import { evalshaStats, median } from './stats.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) throw new Error('usage: node bench/reserve-script.mjs <redis-store.ts> [<redis-store.ts> ...]');
@@ -19,19 +19,15 @@ const budgets = [['b', 1e9], ['d', 1e9], ['d', 1e9], ['b', 1e9], ['d', 1e9]];
 const prefix = `{bench-script-${randomUUID()}}`;
 const keys = [`${prefix}:stop`, `${prefix}:epoch`, ...budgets.map((_, i) => `${prefix}:k${i}`)];
 const args = () => ['', '1', 'reserve', ...budgets.flatMap(([kind, limit]) => [kind, String(limit), String(limit / 60_000), '', '', '0'])];
-async function evalsha() {
-  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
-  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
-}
 
 const us = files.map(() => []);
 for (let round = 0; round < 12; round++) {
   const order = files.map((_, i) => i);
   if (round % 2) order.reverse();
   for (const i of order) {
-    const before = await evalsha();
+    const before = await evalshaStats(redis);
     for (let n = 0; n < 500; n++) await redis.evalsha(shas[i], keys.length, ...keys, ...args());
-    const after = await evalsha();
+    const after = await evalshaStats(redis);
     us[i].push((after.usec - before.usec) / (after.calls - before.calls));
   }
 }

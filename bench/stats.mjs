@@ -5,6 +5,12 @@ export const median = (xs) => {
 };
 export const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
+/** EVALSHA calls and their time inside Redis so far (`INFO commandstats`; the server's own clock). */
+export async function evalshaStats(redis) {
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
+  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+}
+
 /** Latencies (ms) of `n` sequential awaits of `fn`. */
 export async function latencies(fn, n) {
   const out = new Array(n);
