@@ -212,21 +212,31 @@ export class QuotaError extends DancuError {
   readonly budget: string | undefined;
   /** When the refusing budget has room again, in ms (`ERR_QUOTA_EXCEEDED`). */
   readonly retryAfterMs: number | undefined;
+  /**
+   * Why the store could not decide (`ERR_QUOTA_UNAVAILABLE`): `unreachable` (it did not answer in
+   * time) or `recovering` (Redis lost its data and the processes are reporting what they saw;
+   * `retryAfterMs` says when it ends).
+   */
+  readonly reason: 'unreachable' | 'recovering' | undefined;
   constructor(
     code: 'ERR_QUOTA_EXCEEDED' | 'ERR_QUOTA_UNAVAILABLE',
     budget: string | undefined,
     retryAfterMs: number | undefined,
-    options?: DancuErrorOptions,
+    options?: DancuErrorOptions & { reason?: 'unreachable' | 'recovering' },
   ) {
+    const reason = code === 'ERR_QUOTA_UNAVAILABLE' ? (options?.reason ?? 'unreachable') : undefined;
     super(
       code,
       code === 'ERR_QUOTA_EXCEEDED'
         ? `The client-side quota "${budget}" is exhausted; nothing was sent. Room again in ${retryAfterMs} ms.`
-        : 'The quota store did not answer in time; the call was refused (fail closed) and nothing was sent. Check Redis.',
-      options,
+        : reason === 'recovering'
+          ? `The quota store lost its data (a Redis restart) and is gathering the counts every process saw; nothing was sent. Retry in ${retryAfterMs} ms.`
+          : 'The quota store did not answer in time; the call was refused (fail closed) and nothing was sent. Check Redis.',
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.budget = budget;
     this.retryAfterMs = retryAfterMs;
+    this.reason = reason;
   }
 }
 

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors.js';
+
 /**
  * The tiny Redis surface dancu needs: run a cached Lua script. Users pass their own client —
  * ioredis or node-redis (v4/v5) — and it is adapted here, so neither library's types appear in
@@ -74,4 +76,23 @@ export function registerSharedRedis(store: object, info: SharedRedis): void {
 
 export function sharedRedisOf(store: object | undefined): SharedRedis | undefined {
   return store === undefined ? undefined : shared.get(store);
+}
+
+/** A store's key prefix: 1–64 of `[A-Za-z0-9:._-]` (default `dancu`), or `ERR_CONFIG_INVALID`. */
+export function checkPrefix(prefix: unknown): string {
+  const p = prefix ?? 'dancu';
+  if (typeof p !== 'string' || !/^[A-Za-z0-9:._-]{1,64}$/.test(p)) {
+    throw new ConfigError([{ path: 'prefix', received: typeof prefix, message: 'must be 1–64 of [A-Za-z0-9:._-]', fix: 'use a short name for the deployment, e.g. "dancu-tinh-x"' }]);
+  }
+  return p;
+}
+
+/** {@link toScriptClient}, refusing anything else with `ERR_CONFIG_INVALID`. */
+export function scriptClientOption(client: unknown): RedisScriptClient {
+  try {
+    if (typeof client !== 'object' || client === null) throw new TypeError('Expected an ioredis client, a node-redis client, or { evalsha(sha, keys, args), scriptLoad(script) }.');
+    return toScriptClient(client);
+  } catch (err) {
+    throw new ConfigError([{ path: 'client', received: client === null ? 'null' : typeof client, message: (err as Error).message, fix: 'pass a connected ioredis or node-redis client' }]);
+  }
 }

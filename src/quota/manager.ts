@@ -130,6 +130,7 @@ export class QuotaManager {
   }
 
   #denial(r: Exclude<ReservationResult, { ok: true }>): DancuError {
+    if ('recovering' in r) return new QuotaError('ERR_QUOTA_UNAVAILABLE', undefined, r.recovering.remainingMs, { reason: 'recovering' });
     if ('stop' in r) {
       return r.stop.reason === 'locked'
         ? // remainingMs is relative to the store's clock: round the end to the second it names.
@@ -154,5 +155,5 @@ export class QuotaManager {
 }
 
 function retryAfter(r: Exclude<ReservationResult, { ok: true }>): number {
-  return 'stop' in r ? r.stop.remainingMs : r.retryAfterMs;
+  return 'stop' in r ? r.stop.remainingMs : 'recovering' in r ? r.recovering.remainingMs : r.retryAfterMs;
 }

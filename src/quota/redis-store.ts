@@ -1,36 +1,42 @@
-import { RedisScript, registerSharedRedis, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import { ConfigError } from '../errors.js';
+import { checkPrefix, RedisScript, registerSharedRedis, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
 
 /**
- * One script for reserve and peek. All budgets are checked, then all are taken, inside one
+ * One script for reserve, peek and report. All budgets are checked, then all are taken, inside one
  * atomic script run: no other reservation can interleave, on any host. Time comes from Redis
  * `TIME` (hosts with skewed clocks agree), or from ARGV[1] when a test clock is injected.
  *
- * Surviving a Redis restart without persistence: an epoch key (created from `TIME` when missing)
- * marks the life of the data. Each caller remembers, per day budget, the count it last saw and the
- * epoch it saw it in, and sends that "floor" with every reservation. A floor from an older epoch
- * is a lower bound of what was spent before the data was lost, so the counter becomes
- * `base + fresh` with `base = max(floors from older epochs)`. The caller that made the last
- * reservation before the loss knows the exact count, so once every live process has called again
- * nothing is lost; only the spending of processes that died with the data can be.
+ * Surviving a Redis restart without persistence (docs/quotas.md, "Redis restarted"):
+ * - A "life" hash (`id`, `born`, `rec`) marks the life of the data; it is created when missing.
+ * - Each process remembers, per day budget, the highest count it has seen (from a grant, a refusal
+ *   or a report) and the life it saw it in: its floor. Every call sends the floors of the budgets
+ *   it names; a heartbeat (every `heartbeatMs` while the process holds floors of the current day)
+ *   sends all of them, so an idle process reports too.
+ * - A floor from an older life is a lower bound of what was spent before the data was lost:
+ *   `base = max(floors of older lives)`; the counter is `base + fresh`.
+ * - The first floor from an older life that reaches a young life (under `recoveryMs` old) opens a
+ *   recovery window of `recoveryMs`: every reservation is refused (`recovering`) while the live
+ *   processes report, each within one heartbeat. After it, base is the highest count any live
+ *   process saw, which is the exact count before the loss if the process that made the last
+ *   reservation is alive. What is left: the spending of processes that died with the data, and
+ *   what a process that never reserved before is granted between the restart and the first report.
  *
- * KEYS[1] = stop hash; KEYS[2] = epoch; KEYS[2+i] = state of budget i.
- * ARGV[1] = now ms or ''; ARGV[2] = cost; ARGV[3] = 'reserve' | 'peek';
- * ARGV[3+6(i-1)+1..6] = kind ('b' | 'd'), limit, refill per ms (buckets), floor epoch, floor day, floor count.
- * Returns {1, epoch, day, value_1..n} (buckets: tokens left; days: count used)
- *       | {0, i, retryAfterMs} | {-1, stopRemainingMs, reason}.
+ * KEYS[1] = stop hash; KEYS[2] = life hash; KEYS[2+i] = state of budget i.
+ * ARGV[1] = now ms or ''; ARGV[2] = cost; ARGV[3] = 'reserve' | 'peek' | 'report'; ARGV[4] = recoveryMs;
+ * ARGV[4+6(i-1)+1..6] = kind ('b' | 'd'), limit, refill per ms (buckets), floor life, floor day, floor count.
+ * Returns {1, life, day, v_1..v_n}                 granted (reserve), or the state (peek, report)
+ *       | {0, life, day, i, retryAfterMs, v_1..v_n} refused by budget i
+ *       | {-2, life, day, remainingMs, v_1..v_n}    refused: recovering after a data loss
+ *       | {-1, stopRemainingMs, reason}             a shared stop is in force
+ * where v_i is what budget i holds after the call: buckets, tokens left; days, the count used.
  *
  * Expiry is always relative (PEXPIRE of `deadline - now`), never PEXPIREAT: `now` may be a test
- * clock, and Redis expires keys on its own clock, so an absolute deadline from another clock
- * deletes keys at once (or keeps them for years). On Redis `TIME` it is set only when it moves:
- * a day key's deadline (the end of the next Vietnam day) when its day begins; a bucket's
- * (`limit / rate` + 60 s: an untouched bucket is full again by then, so losing it gives nothing
- * away) when its last renewal, field `x`, is a minute old or in the future; so at every write a
- * key has more than `limit / rate` left to live. Five PEXPIREs fewer per reservation of five
- * budgets: 0.80–0.92× the old script's time inside Redis, 4–14 µs less (`node
- * bench/reserve-script.mjs <old redis-store.ts> src/quota/redis-store.ts`, four runs on a 2-core
- * Xeon). With a test clock (which Redis time need not follow) every write sets the expiry, as
- * before.
+ * clock, and Redis expires keys on its own clock. On Redis `TIME` it is set only when it moves: a
+ * day key's deadline (the end of the next Vietnam day) when its day begins; a bucket's (`limit /
+ * rate` + 60 s: an untouched bucket is full again by then) when its last renewal, field `x`, is a
+ * minute old or in the future (`node bench/reserve-script.mjs <old> <new>` compares two scripts).
+ * With a test clock every write sets the expiry.
  */
 const RESERVE = `
 local now
@@ -38,23 +44,39 @@ local clocked = ARGV[1] ~= ''
 if clocked then now = tonumber(ARGV[1]) else
   local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
 local cost = tonumber(ARGV[2])
-local peek = ARGV[3] == 'peek'
+local mode = ARGV[3]
+local grace = tonumber(ARGV[4])
+local peek, reserve = mode == 'peek', mode == 'reserve'
 local VN, DAY = 25200000, 86400000
 local day = math.floor((now + VN) / DAY)
 local nextMidnight = (day + 1) * DAY - VN
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  local t = redis.call('TIME'); epoch = t[1] .. '.' .. t[2]
-  if not peek then redis.call('SET', KEYS[2], epoch) end
+local n = #KEYS - 2
+local P = 4
+local life = redis.call('HMGET', KEYS[2], 'id', 'born', 'rec')
+local epoch, born, rec = life[1], tonumber(life[2]), tonumber(life[3]) or 0
+local stale = false
+for i = 1, n do
+  local a = P + (i - 1) * 6
+  if ARGV[a + 1] == 'd' and ARGV[a + 5] ~= '' and ARGV[a + 4] ~= epoch and tonumber(ARGV[a + 5]) == day then stale = true end
 end
-if not peek then
+if not epoch then
+  if peek then epoch = '' else
+    local t = redis.call('TIME'); epoch = t[1] .. '.' .. t[2]; born = now
+    redis.call('HSET', KEYS[2], 'id', epoch, 'born', tostring(now))
+  end
+end
+if stale and not peek and rec <= now and born and now - born < grace then
+  rec = now + grace
+  redis.call('HSET', KEYS[2], 'rec', tostring(rec))
+end
+if reserve then
   local stopUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
   if stopUntil > now then return {-1, stopUntil - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
 end
-local n = #KEYS - 2
-local values, bases, renew = {}, {}, {}
+local values, bases, fresh, renew, moved = {}, {}, {}, {}, {}
+local refused, retry = 0, 0
 for i = 1, n do
-  local a = 3 + (i - 1) * 6
+  local a = P + (i - 1) * 6
   local kind, limit = ARGV[a + 1], tonumber(ARGV[a + 2])
   local key = KEYS[i + 2]
   if kind == 'b' then
@@ -65,46 +87,49 @@ for i = 1, n do
     local x = tonumber(s[3])
     renew[i] = clocked or x == nil or now - x >= 60000 or now < x
     tokens = math.min(limit, tokens + math.max(0, now - ts) * rate)
-    if not peek and tokens < cost then return {0, i, math.ceil((cost - tokens) / rate)} end
+    if refused == 0 and tokens < cost then refused = i; retry = math.ceil((cost - tokens) / rate) end
     values[i] = tokens
   else
     local s = redis.call('HMGET', key, 'day', 'base', 'fresh')
-    local base, fresh = 0, 0
-    if tonumber(s[1]) == day then base = tonumber(s[2]) or 0; fresh = tonumber(s[3]) or 0 end
+    local base, f = 0, 0
+    if tonumber(s[1]) == day then base = tonumber(s[2]) or 0; f = tonumber(s[3]) or 0 end
     renew[i] = clocked or tonumber(s[1]) ~= day
-    if ARGV[a + 4] ~= '' and ARGV[a + 4] ~= epoch and tonumber(ARGV[a + 5]) == day then
-      base = math.max(base, tonumber(ARGV[a + 6]))
+    moved[i] = renew[i]
+    if ARGV[a + 5] ~= '' and ARGV[a + 4] ~= epoch and tonumber(ARGV[a + 5]) == day and tonumber(ARGV[a + 6]) > base then
+      base = tonumber(ARGV[a + 6]); moved[i] = true
     end
-    if not peek and base + fresh + cost > limit then return {0, i, nextMidnight - now} end
-    values[i] = fresh
+    if refused == 0 and base + f + cost > limit then refused = i; retry = nextMidnight - now end
+    values[i] = base + f
     bases[i] = base
+    fresh[i] = f
   end
 end
-local out = {1, epoch, day}
+local granted = reserve and rec <= now and refused == 0
 for i = 1, n do
-  local a = 3 + (i - 1) * 6
-  local kind, limit = ARGV[a + 1], tonumber(ARGV[a + 2])
+  local a = P + (i - 1) * 6
   local key = KEYS[i + 2]
-  if kind == 'b' then
-    local left = values[i] - (peek and 0 or cost)
-    if not peek then
+  if ARGV[a + 1] == 'b' then
+    if granted then
+      values[i] = values[i] - cost
       if renew[i] then
-        redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now), 'x', tostring(now))
-        redis.call('PEXPIRE', key, math.ceil(limit / tonumber(ARGV[a + 3])) + 60000)
+        redis.call('HSET', key, 'tokens', tostring(values[i]), 'ts', tostring(now), 'x', tostring(now))
+        redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[a + 2]) / tonumber(ARGV[a + 3])) + 60000)
       else
-        redis.call('HSET', key, 'tokens', tostring(left), 'ts', tostring(now))
+        redis.call('HSET', key, 'tokens', tostring(values[i]), 'ts', tostring(now))
       end
     end
-    out[i + 3] = math.floor(left)
-  else
-    local fresh = values[i] + (peek and 0 or cost)
-    if not peek then
-      redis.call('HSET', key, 'day', tostring(day), 'base', tostring(bases[i]), 'fresh', tostring(fresh))
-      if renew[i] then redis.call('PEXPIRE', key, nextMidnight + DAY - now) end
-    end
-    out[i + 3] = bases[i] + fresh
+    values[i] = math.floor(values[i])
+  elseif granted or (moved[i] and not peek) then
+    if granted then fresh[i] = fresh[i] + cost; values[i] = values[i] + cost end
+    redis.call('HSET', key, 'day', tostring(day), 'base', tostring(bases[i]), 'fresh', tostring(fresh[i]))
+    if renew[i] then redis.call('PEXPIRE', key, nextMidnight + DAY - now) end
   end
 end
+local out
+if not reserve or granted then out = {1, epoch, day}
+elseif rec > now then out = {-2, epoch, day, rec - now}
+else out = {0, epoch, day, refused, retry} end
+for i = 1, n do out[#out + 1] = values[i] end
 return out
 `;
 
@@ -146,11 +171,33 @@ export interface RedisQuotaStoreOptions {
   prefix?: string;
   /** Test clock in epoch ms. Default: Redis `TIME`, so every host agrees whatever its own clock. */
   clock?: () => number;
+  /**
+   * How often this process reports the day counts it has seen, in ms, while it holds counts of the
+   * current Vietnam day (so that after a Redis restart an idle process reports too). Default `1000`.
+   */
+  heartbeatMs?: number;
+  /**
+   * After Redis lost its data, how long every reservation is refused while the live processes
+   * report what they saw, in ms. At least 2 × `heartbeatMs`; the same in every process. Default `3000`.
+   */
+  recoveryMs?: number;
 }
+
+/** What a process saw of one day budget: the count, in which life of the Redis data, on which Vietnam day. */
+interface Floor {
+  epoch: string;
+  day: string;
+  count: number;
+  limit: number;
+}
+
+/** Day budgets a heartbeat reports in one script run. */
+const REPORT_BATCH = 200;
 
 /**
  * Budgets in Redis, shared by every process and host of a deployment: one Lua script per
- * reservation (EVALSHA, reloaded on NOSCRIPT), all budgets in one round trip.
+ * reservation (EVALSHA, reloaded on NOSCRIPT), all budgets in one round trip. Survives a Redis
+ * restart without persistence: see docs/quotas.md.
  */
 export class RedisQuotaStore implements QuotaStore {
   readonly #reserve: RedisScript;
@@ -158,18 +205,27 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #activeStop: RedisScript;
   readonly #prefix: string;
   readonly #clock: (() => number) | undefined;
-  /** Per day-budget key: the count this process last saw, with its epoch and Vietnam day number. */
-  readonly #floors = new Map<string, { epoch: string; day: string; count: number }>();
+  readonly #heartbeatMs: number;
+  readonly #recoveryMs: number;
+  /** Per day-budget key: the highest count this process saw. Only the current Vietnam day's are kept. */
+  readonly #floors = new Map<string, Floor>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #beating = false;
+  #closed = false;
 
   constructor(options: RedisQuotaStoreOptions) {
-    const client = toScriptClient(options.client);
+    const client = scriptClientOption((options as Partial<RedisQuotaStoreOptions> | undefined)?.client);
     this.#reserve = new RedisScript(client, RESERVE);
     this.#stop = new RedisScript(client, STOP);
     this.#activeStop = new RedisScript(client, ACTIVE_STOP);
-    const prefix = options.prefix ?? 'dancu';
-    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
+    const prefix = checkPrefix(options.prefix);
     this.#prefix = `{${prefix}}`;
     this.#clock = options.clock;
+    this.#heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.#recoveryMs = options.recoveryMs ?? 3_000;
+    if (!(Number.isInteger(this.#heartbeatMs) && this.#heartbeatMs >= 10) || !(Number.isInteger(this.#recoveryMs) && this.#recoveryMs >= 2 * this.#heartbeatMs)) {
+      throw new ConfigError([{ path: 'recoveryMs', received: typeof options.recoveryMs, message: 'heartbeatMs must be a whole number ≥ 10 and recoveryMs ≥ 2 × heartbeatMs', fix: 'keep the defaults (1000 and 3000) unless you know why' }]);
+    }
     registerSharedRedis(this, { scriptClient: client, prefix, clock: options.clock });
   }
 
@@ -180,22 +236,13 @@ export class RedisQuotaStore implements QuotaStore {
 
   async reserve(budgets: readonly BudgetSpec[], cost: number): Promise<ReservationResult> {
     const r = (await this.#run(budgets, cost, 'reserve')) as unknown[];
-    if (Number(r[0]) === -1) return { ok: false, stop: { remainingMs: Number(r[1]), reason: String(r[2]) as ActiveStop['reason'] } };
-    if (Number(r[0]) === 0) return { ok: false, budget: budgets[Number(r[1]) - 1]!.id, retryAfterMs: Number(r[2]) };
-    const epoch = String(r[1]);
-    const day = String(r[2]);
-    const remaining: Record<string, number> = {};
-    budgets.forEach((b, i) => {
-      const value = Number(r[i + 3]);
-      if (b.kind === 'day') {
-        remaining[b.id] = b.limit - value;
-        const seen = this.#floors.get(b.key);
-        if (!seen || seen.epoch !== epoch || seen.day !== day || seen.count < value) this.#floors.set(b.key, { epoch, day, count: value });
-      } else {
-        remaining[b.id] = value;
-      }
-    });
-    return { ok: true, remaining };
+    const status = Number(r[0]);
+    if (status === -1) return { ok: false, stop: { remainingMs: Number(r[1]), reason: String(r[2]) as ActiveStop['reason'] } };
+    const first = status === 1 ? 3 : status === 0 ? 5 : 4;
+    const remaining = this.#saw(budgets, String(r[1]), String(r[2]), r, first);
+    if (status === 1) return { ok: true, remaining };
+    if (status === -2) return { ok: false, recovering: { remainingMs: Number(r[3]) } };
+    return { ok: false, budget: budgets[Number(r[3]) - 1]!.id, retryAfterMs: Number(r[4]) };
   }
 
   async status(budgets: readonly BudgetSpec[]): Promise<BudgetStatus[]> {
@@ -218,13 +265,68 @@ export class RedisQuotaStore implements QuotaStore {
     return remainingMs > 0 ? { remainingMs, reason: String(r[1]) as ActiveStop['reason'] } : undefined;
   }
 
+  /**
+   * Send what this process saw of every day budget now, without taking anything (the heartbeat
+   * does this every `heartbeatMs`). Resolves when Redis has it.
+   */
+  async report(): Promise<void> {
+    const floors = [...this.#floors];
+    for (let i = 0; i < floors.length; i += REPORT_BATCH) {
+      const batch = floors.slice(i, i + REPORT_BATCH);
+      const budgets: BudgetSpec[] = batch.map(([key, f]) => ({ id: key, key, kind: 'day', limit: f.limit }));
+      const r = (await this.#run(budgets, 0, 'report')) as unknown[];
+      this.#saw(budgets, String(r[1]), String(r[2]), r, 3);
+    }
+  }
+
+  /** Stop the heartbeat. The store stays usable (a later reservation starts it again). */
+  close(): void {
+    this.#closed = true;
+    this.#stopHeartbeat();
+  }
+
+  /** Record the day counts of a reply as floors; returns what is left of every budget. */
+  #saw(budgets: readonly BudgetSpec[], epoch: string, day: string, r: unknown[], first: number): Record<string, number> {
+    const remaining: Record<string, number> = {};
+    for (const [key, f] of this.#floors) if (f.day !== day) this.#floors.delete(key); // another day's: no longer a floor
+    budgets.forEach((b, i) => {
+      const value = Number(r[first + i]);
+      if (b.kind !== 'day') {
+        remaining[b.id] = value;
+        return;
+      }
+      remaining[b.id] = b.limit - value;
+      const seen = this.#floors.get(b.key);
+      if (!seen || seen.epoch !== epoch || seen.count < value) this.#floors.set(b.key, { epoch, day, count: value, limit: b.limit });
+    });
+    if (this.#floors.size > 0) this.#startHeartbeat();
+    else this.#stopHeartbeat();
+    return remaining;
+  }
+
+  #startHeartbeat(): void {
+    if (this.#heartbeat !== undefined) return;
+    this.#closed = false;
+    this.#heartbeat = setInterval(() => {
+      if (this.#beating || this.#closed) return; // one report in flight at most: nothing piles up while Redis is away
+      this.#beating = true;
+      this.report().catch(() => undefined).finally(() => void (this.#beating = false));
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
   #now(): string {
     return this.#clock ? String(this.#clock()) : '';
   }
 
-  #run(budgets: readonly BudgetSpec[], cost: number, mode: 'reserve' | 'peek'): Promise<unknown> {
-    const keys = [this.keyOf('stop'), this.keyOf('epoch'), ...budgets.map((b) => this.keyOf(b.key))];
-    const args = [this.#now(), String(cost), mode];
+  #run(budgets: readonly BudgetSpec[], cost: number, mode: 'reserve' | 'peek' | 'report'): Promise<unknown> {
+    const keys = [this.keyOf('stop'), this.keyOf('life'), ...budgets.map((b) => this.keyOf(b.key))];
+    const args = [this.#now(), String(cost), mode, String(this.#recoveryMs)];
     for (const b of budgets) {
       const floor = b.kind === 'day' ? this.#floors.get(b.key) : undefined;
       args.push(
@@ -239,3 +341,4 @@ export class RedisQuotaStore implements QuotaStore {
     return this.#reserve.run(keys, args);
   }
 }
+

@@ -37,7 +37,9 @@ export interface ActiveStop {
 export type ReservationResult =
   | { ok: true; remaining: Record<string, number> }
   | { ok: false; budget: string; retryAfterMs: number }
-  | { ok: false; stop: ActiveStop };
+  | { ok: false; stop: ActiveStop }
+  /** The store lost its data (a Redis restart) and is gathering what the live processes saw: nothing is granted for `remainingMs`. */
+  | { ok: false; recovering: { remainingMs: number } };
 
 /** State of one budget, for dashboards. */
 export interface BudgetStatus {

@@ -17,7 +17,8 @@ export interface AttemptHooks {
 /**
  * Steps 7–8 of the pipeline: authenticated request through the profile, answer parsed and
  * validated by the profile. One request id (`MaYeuCau`) for all attempts of a call. Every attempt
- * first asks the circuit breaker (refused: nothing spent), then spends quota. A 401 invalidates the
+ * first asks the circuit breaker (refused: nothing spent), then spends quota, then gets the token
+ * (so a refused attempt sends nothing, not even a token request). A 401 invalidates the
  * token and retries once with a fresh one, never more; 5xx, resets and timeouts are retried with
  * full-jitter backoff (or the answer's `Retry-After`, up to a cap) up to `retry.attempts`.
  */
@@ -69,14 +70,18 @@ export class Upstream {
       } catch (open) {
         throw lastError ?? open; // a retry refused by the breaker ends with the failure that opened it
       }
-      let accessToken: string | undefined;
+      // Quota first: a refused attempt sends nothing at all, not even a token request.
       try {
-        accessToken = await this.#tokens.get();
         await hooks.beforeAttempt();
       } catch (err) {
-        // A failed token request is an upstream failure; a quota refusal says nothing of its health.
-        if (ticket && accessToken === undefined) this.#breaker!.settle(ticket, err);
-        else if (ticket) this.#breaker!.release(ticket);
+        if (ticket) this.#breaker!.release(ticket); // a quota refusal says nothing of the upstream's health
+        throw err;
+      }
+      let accessToken: string;
+      try {
+        accessToken = await this.#tokens.get();
+      } catch (err) {
+        if (ticket) this.#breaker!.settle(ticket, err); // a failed token request is an upstream failure
         throw err;
       }
       try {

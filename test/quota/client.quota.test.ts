@@ -157,6 +157,31 @@ describe('client-side quota through the public API', () => {
     }
   });
 
+  it('a refused call on a cold client sends nothing, not even a token request (quota before token)', async () => {
+    const sandbox = await createSandbox({ populationSize: 10 });
+    const store = new MemoryQuotaStore();
+    const spent = clientFor(sandbox, { quota: { store, perDay: 1 } });
+    const down: QuotaStore = {
+      reserve: () => Promise.reject(new Error('connection refused')),
+      stop: () => undefined,
+      status: () => [],
+      activeStop: () => undefined,
+    };
+    const cold = clientFor(sandbox, { quota: { store, perDay: 1 } });
+    const unreachable = clientFor(sandbox, { quota: { store: down, storeTimeoutMs: 50 } });
+    try {
+      expect(await codeOf(spent.verifyCitizen(person(sandbox), ctx))).toBe('ok');
+      const before = sandbox.stats();
+      expect(before).toMatchObject({ tokenRequests: 1, total: 1 });
+      expect(await codeOf(cold.verifyCitizen(person(sandbox, 1), ctx))).toBe('ERR_QUOTA_EXCEEDED');
+      expect(await codeOf(unreachable.verifyCitizen(person(sandbox, 2), ctx))).toBe('ERR_QUOTA_UNAVAILABLE');
+      expect(sandbox.stats(), 'no token request and no API request for refused calls').toMatchObject({ tokenRequests: 1, total: 1 });
+    } finally {
+      await Promise.all([spent.close(), cold.close(), unreachable.close()]);
+      await sandbox.close();
+    }
+  });
+
   it('opt-in fallback: a conservative local share (budget ÷ instances) while the store is down', async () => {
     const down: QuotaStore = {
       reserve: () => Promise.reject(new Error('down')),

@@ -97,7 +97,7 @@ describe.skipIf(!hasRedis)(`${WORKERS} processes sharing one account through Red
     let stopLoad: (() => void) | undefined;
     try {
       sandbox.reset();
-      const load = runAll({ ...base(), redisUrl: `redis://127.0.0.1:${port}`, callers: 2, untilStopped: true, pauseMs: 15, storeTimeoutMs: 500 });
+      const load = runAll({ ...base(), redisUrl: `redis://127.0.0.1:${port}`, callers: 2, untilStopped: true, pauseMs: 15, storeTimeoutMs: 500, heartbeatMs: 200, recoveryMs: 600 });
       stopLoad = load.stop;
       await sleep(1_000);
       const beforeKill = sandbox.stats().total;
@@ -125,6 +125,45 @@ describe.skipIf(!hasRedis)(`${WORKERS} processes sharing one account through Red
       redis.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('Redis killed and restarted empty 7 times, every process alive, 10× oversubscribed: upstream ≤ budget in every run', async () => {
+    // The independent check found 4–18 over a budget of 737 here: the first process to call after a
+    // restart rebuilt the count from its own, older view. Now the highest view of any live process wins.
+    const port = await freePort();
+    let redis = await startRedis(port);
+    const BUDGET = 737;
+    let stopLoad: (() => void) | undefined;
+    try {
+      for (let run = 0; run < 2; run++) {
+        sandbox.reset();
+        const load = runAll({
+          ...base(), redisUrl: `redis://127.0.0.1:${port}`, perDay: BUDGET, callers: 8, untilStopped: true, pauseMs: 2,
+          storeTimeoutMs: 500, heartbeatMs: 100, recoveryMs: 400,
+        });
+        stopLoad = load.stop;
+        const t0 = Date.now();
+        for (let kill = 0; kill < 7; kill++) {
+          await sleep(kill === 0 ? 300 : 700); // the budget runs out within the first kills: the recovered count must hold it
+          redis.kill('SIGKILL');
+          await new Promise((r) => redis.once('exit', r));
+          await sleep(100);
+          redis = await startRedis(port); // empty: no persistence
+        }
+        await sleep(1_200); // the last recovery window, then refusals against the recovered count
+        load.stop();
+        const results = await load.results;
+        const seen = sandbox.stats().total;
+        const calls = results.reduce((n, r) => n + Object.values(r.counts).reduce((a, b) => a + b, 0), 0);
+        expect(calls, `run ${run}: oversubscribed`).toBeGreaterThanOrEqual(10 * BUDGET);
+        expect(seen, `run ${run}: upstream ≤ budget across 7 restarts (${Date.now() - t0} ms)`).toBeLessThanOrEqual(BUDGET);
+        expect(sum(results, 'ok')).toBe(seen);
+        expect(sum(results, 'non-dancu')).toBe(0);
+      }
+    } finally {
+      stopLoad?.();
+      redis.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 function freePort(): Promise<number> {

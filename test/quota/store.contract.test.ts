@@ -125,24 +125,79 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
     expect(await store.reserve([day(3)], 1)).toMatchObject({ ok: true, remaining: { 'global.day': 1 } });
     // Every key of the deployment carries the {prefix} hash tag (one Cluster slot) and a TTL.
     const keys = (await ioredis!.keys(`{${prefix}}:*`)).sort();
-    expect(keys).toEqual([`{${prefix}}:d:global.day`, `{${prefix}}:epoch`]);
+    expect(keys).toEqual([`{${prefix}}:d:global.day`, `{${prefix}}:life`]);
     expect(await ioredis!.pttl(keys[0]!)).toBeGreaterThan(0);
   });
 
-  it('data lost in Redis (restart without persistence): counts come back from what callers saw', async () => {
+  it('data lost in Redis (restart without persistence): a recovery window, then the highest count any process saw', async () => {
     const prefix = `t-${randomUUID()}`;
-    const a = new RedisQuotaStore({ client: ioredis!, prefix });
-    const b = new RedisQuotaStore({ client: nodeRedis!, prefix }); // another process
-    const budget = day(10);
-    for (let i = 0; i < 3; i++) await b.reserve([budget], 1);
-    for (let i = 0; i < 4; i++) await a.reserve([budget], 1); // a saw the last count: 7
-    await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`))); // what a restart without persistence does
-    await new Promise((r) => setTimeout(r, 2)); // a new epoch (TIME-based)
-    // b comes back first with its older floor (3), then a with the exact one (7).
-    expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 6 } }); // 3 + 1
-    expect(await a.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 1 } }); // 7 + 2 fresh
-    expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 0 } });
-    expect(await a.reserve([budget], 1)).toMatchObject({ ok: false, budget: 'global.day' }); // 10 spent in all: no overshoot
+    const fast = { heartbeatMs: 50, recoveryMs: 400 };
+    const a = new RedisQuotaStore({ client: ioredis!, prefix, ...fast });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix, ...fast }); // another process
+    try {
+      const budget = day(10);
+      for (let i = 0; i < 3; i++) await b.reserve([budget], 1);
+      for (let i = 0; i < 4; i++) await a.reserve([budget], 1); // a saw the last count: 7
+      a.close(); // a is idle and silent: only b reports at first
+      await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`))); // what a restart without persistence does
+      // b comes back first with its older floor (3): the store refuses while the processes report.
+      expect(await b.reserve([budget], 1)).toMatchObject({ ok: false, recovering: { remainingMs: expect.any(Number) } });
+      await a.report(); // a's heartbeat (closed here, so by hand): the exact count, 7
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 2 } }); // 7 + 1
+      expect(await a.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 1 } });
+      expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 0 } });
+      expect(await a.reserve([budget], 1)).toMatchObject({ ok: false, budget: 'global.day' }); // 10 spent in all: no overshoot
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('a refused process learns the count too: B spends 1, A the rest of 50, Redis loses its data, B gets nothing more', async () => {
+    // The reproduction of the independent check: before, B's floor stayed at 1 and it was granted 49 more.
+    const prefix = `t-${randomUUID()}`;
+    const fast = { heartbeatMs: 50, recoveryMs: 300 };
+    const a = new RedisQuotaStore({ client: ioredis!, prefix, ...fast });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix, ...fast });
+    try {
+      const budget = day(50);
+      expect(await b.reserve([budget], 1)).toMatchObject({ ok: true });
+      for (let i = 0; i < 49; i++) expect(await a.reserve([budget], 1)).toMatchObject({ ok: true });
+      expect(await b.reserve([budget], 1)).toMatchObject({ ok: false, budget: 'global.day' }); // B now knows 50
+      a.close(); // A stays silent: B alone must be enough
+      await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`)));
+      let granted = 0;
+      const until = Date.now() + 800;
+      while (Date.now() < until) {
+        if ((await b.reserve([budget], 1)).ok) granted++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(granted).toBe(0);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('an idle process reports by its heartbeat: after the window the count is its count', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const fast = { heartbeatMs: 50, recoveryMs: 300 };
+    const a = new RedisQuotaStore({ client: ioredis!, prefix, ...fast });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix, ...fast });
+    try {
+      const budget = day(20);
+      await b.reserve([budget], 1);
+      for (let i = 0; i < 15; i++) await a.reserve([budget], 1); // a: 16, then idle (its heartbeat runs)
+      await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`)));
+      await new Promise((r) => setTimeout(r, 60)); // a heartbeat opens the window with 16
+      expect(await b.reserve([budget], 1)).toMatchObject({ ok: false, recovering: {} });
+      await new Promise((r) => setTimeout(r, 350));
+      expect(await b.reserve([budget], 1)).toEqual({ ok: true, remaining: { 'global.day': 3 } });
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   it('a test clock far from Redis time keeps keys as long as that clock says (expiry is relative)', async () => {
@@ -216,7 +271,8 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
   });
 
   it('refuses a client it cannot adapt and a bad prefix', () => {
-    expect(() => new RedisQuotaStore({ client: {} })).toThrow(TypeError);
-    expect(() => new RedisQuotaStore({ client: ioredis!, prefix: 'has space' })).toThrow(TypeError);
+    for (const bad of [{ client: {} }, { client: ioredis!, prefix: 'has space' }, { client: ioredis!, heartbeatMs: 1000, recoveryMs: 1500 }, undefined]) {
+      expect(() => new RedisQuotaStore(bad as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    }
   });
 });

@@ -23,6 +23,9 @@ export interface RunMessage {
   retryAttempts: number;
   /** Quota store timeout, ms: generous for exactness runs, short for the Redis-down run. */
   storeTimeoutMs: number;
+  /** The store's heartbeat and recovery window after a Redis data loss, ms (defaults when absent). */
+  heartbeatMs?: number;
+  recoveryMs?: number;
   citizens: Array<{ idNumber: string; fullName: string; dateOfBirth: string }>;
 }
 
@@ -59,12 +62,18 @@ async function connected(r: Redis): Promise<void> {
 async function run(m: RunMessage): Promise<RunResult> {
   stopRequested = false;
   if (!m.untilStopped) await connected(redisFor(m.redisUrl));
+  const store = new RedisQuotaStore({
+    client: redisFor(m.redisUrl),
+    prefix: m.prefix,
+    ...(m.heartbeatMs ? { heartbeatMs: m.heartbeatMs } : {}),
+    ...(m.recoveryMs ? { recoveryMs: m.recoveryMs } : {}),
+  });
   const client: DancuClient = createClient({
     baseUrl: m.url,
     credentials: m.credentials,
     system: { id: 'multi-process-test', unitCode: 'TEST', version: '1' },
     purposes: SANDBOX_PURPOSES,
-    quota: { store: new RedisQuotaStore({ client: redisFor(m.redisUrl), prefix: m.prefix }), perDay: m.perDay, storeTimeoutMs: m.storeTimeoutMs },
+    quota: { store, perDay: m.perDay, storeTimeoutMs: m.storeTimeoutMs },
     retry: { attempts: m.retryAttempts, baseDelayMs: 5, maxDelayMs: 20 },
     cache: { enabled: false }, // these runs measure the quota: every call must try the upstream
     audit: { sink: new MemoryAuditSink() }, // the audit trail has its own multi-process tests
@@ -91,6 +100,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     }),
   );
   await client.close();
+  (store as { close?: () => void }).close?.(); // optional: stores before the heartbeat had none
   return result;
 }
 
