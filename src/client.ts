@@ -86,7 +86,7 @@ export interface DancuClient {
    * @example
    * ```ts
    * const s = client.session({ operatorId: 'cb.an', ip: req.ip, userAgent: req.headers['user-agent'] })
-   * await s.verifyCitizen(input, { purpose: { code: 'HT-KHAISINH', dossierId } })
+   * await s.verifyCitizen(input, { purpose: { code: 'HT-KHAISINH', dossierId }, ip: req.ip }) // each request's own IP
    * await s.end()
    * ```
    */
@@ -224,8 +224,10 @@ class Client implements DancuClient {
   /** Start a session: writes `session.login`; calls through it carry its operator, IP and session id. */
   session(options: SessionOptions): ClientSession {
     this.#assertOpen();
-    const operator = validateContext({ purpose: { code: '-' }, operator: { id: options.operatorId, ip: options.ip, sessionId: options.sessionId ?? randomUUID() } }, false).operator;
-    const full = { ...operator, sessionId: operator.sessionId!, ...(options.userAgent ? { userAgent: String(options.userAgent).slice(0, 256) } : {}) };
+    const o = (typeof options === 'object' && options !== null ? options : {}) as Partial<Record<keyof SessionOptions, unknown>>;
+    const operator = validateContext({ purpose: { code: '-' }, operator: { id: o.operatorId, ip: o.ip, sessionId: o.sessionId ?? randomUUID() } }, false).operator;
+    if (o.userAgent !== undefined && typeof o.userAgent !== 'string') throw new ValidationError('ERR_INPUT_INVALID', 'userAgent', 'invalid_type', 'must be a string');
+    const full = { ...operator, sessionId: operator.sessionId!, ...(o.userAgent ? { userAgent: o.userAgent.slice(0, 256) } : {}) };
     return new Session(this, full, (type) => this.#audit.ready().then(() => this.#audit.write([{ type, operator: full }])).then(() => undefined));
   }
 
@@ -329,7 +331,7 @@ class Client implements DancuClient {
     const c = (typeof context === 'object' && context !== null ? context : {}) as Record<string, Record<string, unknown> | undefined>;
     const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 128) : undefined);
     const out: Record<string, unknown> = {};
-    const op = { id: str(c['operator']?.['id']), ip: str(c['operator']?.['ip']), sessionId: str(c['operator']?.['sessionId']) };
+    const op = { id: str(c['operator']?.['id']), ip: str(c['operator']?.['ip']), sessionId: str(c['operator']?.['sessionId']), loginIp: str(c['operator']?.['loginIp']) };
     const pu = { code: str(c['purpose']?.['code']), dossierId: str(c['purpose']?.['dossierId']) };
     if (Object.values(op).some(Boolean)) out['operator'] = Object.fromEntries(Object.entries(op).filter(([, v]) => v));
     if (Object.values(pu).some(Boolean)) out['purpose'] = Object.fromEntries(Object.entries(pu).filter(([, v]) => v));

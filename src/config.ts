@@ -11,6 +11,7 @@ import type { QuotaPlan } from './quota/budgets.js';
 import type { QuotaStore } from './quota/types.js';
 import type { CachePlan } from './cache/dedup.js';
 import { deriveCacheKeys } from './cache/keys.js';
+import { BIND_CACHE_KEY } from './cache/redis-store.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/types.js';
 import { hkdfSync, randomBytes } from 'node:crypto';
@@ -236,9 +237,11 @@ export interface DancuClientOptions {
    */
   credentials: ClientCredentials & { issuedAt?: string | Date };
   /**
-   * Credential hygiene. Default: secret ≥ 8 characters with upper, lower, digit and special, not a
-   * known default, not containing the client id (`ERR_CREDENTIALS_WEAK`); with `issuedAt`, a warning
-   * `warnDays` (7) before and `ERR_CREDENTIALS_EXPIRED` after `maxAgeDays` (90).
+   * Credential hygiene. Default: secret ≥ 8 characters, estimated ≥ 50 bits of strength (dictionary
+   * words with digits or symbols appended, years, keyboard runs and repeats count for little; long
+   * random keys pass without mixed classes), not a known default, not containing the client id or
+   * `system.id` (`ERR_CREDENTIALS_WEAK`); with `issuedAt`, a warning `warnDays` (7) before and
+   * `ERR_CREDENTIALS_EXPIRED` after `maxAgeDays` (90). `requireMixed: true` adds the old class rule.
    */
   credentialPolicy?: Partial<CredentialPolicy>;
   /** mTLS material, when the gateway requires a client certificate. */
@@ -282,6 +285,15 @@ export interface DancuClientOptions {
   audit?: AuditOptions;
   /** Guards: enumeration (default on), operator velocity, IP policy (default: new-IP alerts). */
   guards?: GuardOptions;
+  /**
+   * Secret (≥ 32 bytes) of the HMACs that pseudonymise what shared state is keyed by: operator ids
+   * in quota budget keys, operator ids, IPs and citizens in guard state. The same in every process.
+   * Default: `cache.secret`, else `audit.secret` — never the upstream credential, so rotating the
+   * client secret does not reset the guards' memory. Required (`ERR_CONFIG_INVALID`) when that
+   * state is shared (a Redis quota, cache or guard store) and none of the three is set; with only
+   * in-memory stores a random key per process is used.
+   */
+  stateSecret?: string | Buffer;
 }
 
 /** Options after validation and defaults. */
@@ -386,6 +398,7 @@ const optionsSchema = z.strictObject({
     .strictObject({
       minLength: positiveInt.max(256).optional(),
       requireMixed: z.boolean().optional(),
+      minEntropyBits: z.number().min(0).max(256).optional(),
       maxAgeDays: positiveInt.max(3650).optional(),
       warnDays: z.number().int().min(0).max(365).optional(),
     })
@@ -408,6 +421,7 @@ const optionsSchema = z.strictObject({
   maxConnections: positiveInt.max(1024).optional(),
   tokenRefreshSkewMs: z.number().int().min(0).max(3_600_000).optional(),
   clock: fn.optional(),
+  stateSecret: z.union([z.string(), z.instanceof(Buffer)]).refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
   quota: z
     .strictObject({
       lockThreshold: positiveInt.optional(),
@@ -516,7 +530,7 @@ const optionsSchema = z.strictObject({
 const FIXES: Array<[RegExp, string]> = [
   [/^baseUrl/, 'pass the gateway URL, e.g. "https://lgsp.example.gov.vn/dancu" (http only for 127.0.0.1/localhost)'],
   [/^credentials/, 'pass { clientId, clientSecret, issuedAt? } as issued for this system (load the secret from the environment)'],
-  [/^credentialPolicy/, 'pass { minLength?, requireMixed?, maxAgeDays?, warnDays? }'],
+  [/^credentialPolicy/, 'pass { minLength?, minEntropyBits?, requireMixed?, maxAgeDays?, warnDays? }'],
   [/^tls/, 'pass PEM strings or Buffers: { ca?, cert, key } (cert and key together)'],
   [/^system/, 'pass { id, unitCode, version } of your system (unitCode is MaDonVi)'],
   [/^purposes\.\d+\.fields/, `list the fields the purpose may read, from: ${CITIZEN_FIELDS.join(', ')}`],
@@ -532,6 +546,7 @@ const FIXES: Array<[RegExp, string]> = [
   [/^cache\.secret/, 'pass a random secret of at least 32 bytes from your secret store, the same in every process'],
   [/^cache/, 'see docs/caching.md for the shape of the cache options'],
   [/^audit\.secret/, 'pass a random secret of at least 32 bytes from your secret store; keep it for the auditors'],
+  [/^stateSecret/, 'pass a random secret of at least 32 bytes from your secret store, the same in every process (or set cache.secret or audit.secret)'],
   [/^audit/, 'see docs/audit.md for the shape of the audit options'],
   [/^guards\.ip/, 'list addresses or CIDR blocks, e.g. { allow: ["10.20.0.0/16"], operators: { "cb.an": ["10.20.1.15"] } }'],
   [/^guards/, 'see docs/guards.md for the shape of the guard options'],
@@ -582,8 +597,8 @@ function checkBaseUrl(raw: string | URL, tls: unknown): URL {
   return url;
 }
 
-function checkCredentials(c: { clientId: string; clientSecret: string; issuedAt?: string | Date | undefined }, policy: CredentialPolicy, now: number): void {
-  const problems = secretProblems(c.clientId, c.clientSecret, policy);
+function checkCredentials(c: { clientId: string; clientSecret: string; issuedAt?: string | Date | undefined }, policy: CredentialPolicy, now: number, names: readonly string[]): void {
+  const problems = secretProblems(c.clientId, c.clientSecret, policy, names);
   if (problems.length > 0) throw new CredentialError('ERR_CREDENTIALS_WEAK', problems);
   if (c.issuedAt === undefined) return;
   const age = secretAgeDays(new Date(c.issuedAt), now);
@@ -597,7 +612,7 @@ function clockOf(c: unknown): Clock {
   return (c as Clock | undefined) ?? Date.now;
 }
 
-function resolveQuota(q: QuotaOptions | undefined, clock: Clock): ResolvedOptions['quota'] {
+function resolveQuota(q: QuotaOptions | undefined, clock: Clock, stateSecret: Buffer): ResolvedOptions['quota'] {
   const lockThreshold = q?.lockThreshold ?? 10_000;
   const safetyMargin = q?.safetyMargin ?? 0.1;
   const plan: QuotaPlan = {
@@ -608,6 +623,8 @@ function resolveQuota(q: QuotaOptions | undefined, clock: Clock): ResolvedOption
     perUnit: q?.perUnit,
     perOperator: q?.perOperator,
     perPurpose: q?.perPurpose ?? {},
+    // Operator ids reach store keys only as this HMAC: Redis holds no operator id (docs/security-model.md).
+    operatorKey: Buffer.from(hkdfSync('sha256', stateSecret, Buffer.from('dancu-quota'), 'operator', 32)),
   };
   return {
     plan,
@@ -637,7 +654,32 @@ function resolveAudit(a: AuditOptions | undefined, clock: Clock | undefined): Au
   return { sink, instance, subjectKey: keys.subject, rawSubject: a?.rawSubject ?? false, failOpen: a?.failOpen ?? false };
 }
 
-type GuardInputs = { quotaStore: QuotaStore; cacheStore: CacheStore | undefined; secret: string | Buffer; clock: Clock | undefined };
+type GuardInputs = { quotaStore: QuotaStore; cacheStore: CacheStore | undefined; stateSecret: Buffer; clock: Clock | undefined };
+
+/**
+ * The secret behind the HMACs that key shared state (guards, operator budgets): `stateSecret`, else
+ * `cache.secret`, else `audit.secret`; never the upstream credential. Without any of them the state
+ * must stay in this process (a random key), or each process would key the same operator differently.
+ */
+function stateSecretOf(o: { stateSecret?: unknown; cache?: unknown; audit?: unknown; quota?: unknown; guards?: unknown }): Buffer {
+  const cache = o.cache as CacheOptions | undefined;
+  const given = (o.stateSecret as string | Buffer | undefined) ?? cache?.secret ?? (o.audit as AuditOptions | undefined)?.secret;
+  if (given !== undefined) return Buffer.isBuffer(given) ? given : Buffer.from(given, 'utf8');
+  const quota = o.quota as QuotaOptions | undefined;
+  const guardStore = (o.guards as GuardOptions | undefined)?.store;
+  const shared =
+    (quota?.store !== undefined && !(quota.store instanceof MemoryQuotaStore) && (quota.perOperator !== undefined || sharedRedisOf(quota.store) !== undefined)) ||
+    (guardStore !== undefined && !(guardStore instanceof MemoryGuardStore)) ||
+    sharedRedisOf(cache?.store) !== undefined;
+  if (shared) {
+    throw new ConfigError([{
+      path: 'stateSecret', received: 'undefined',
+      message: 'shared state (a Redis quota, cache or guard store) is keyed by HMACs of operator ids, IPs and citizens, and every process must use the same key',
+      fix: FIXES.find(([re]) => re.test('stateSecret'))![1],
+    }]);
+  }
+  return randomBytes(32);
+}
 
 function resolveGuards(g: GuardOptions | undefined, shared: GuardInputs): GuardPlan {
   const redis = sharedRedisOf(shared.quotaStore) ?? sharedRedisOf(shared.cacheStore);
@@ -649,7 +691,6 @@ function resolveGuards(g: GuardOptions | undefined, shared: GuardInputs): GuardP
   const e = g?.enumeration;
   const v = g?.velocity;
   const r = v?.regularity;
-  const secret = Buffer.isBuffer(shared.secret) ? shared.secret : Buffer.from(shared.secret, 'utf8');
   return {
     enumeration: e === false ? undefined : { maxDistinct: e?.maxDistinct ?? 3, windowMs: e?.windowMs ?? 86_400_000 },
     velocity: v && {
@@ -664,9 +705,8 @@ function resolveGuards(g: GuardOptions | undefined, shared: GuardInputs): GuardP
       rememberMs: (g?.ip?.rememberDays ?? 90) * 86_400_000,
     },
     store,
-    // Shared by every process of the deployment without another secret to distribute: the cache
-    // secret when there is one, else the client secret. Only HMAC input; never stored or sent.
-    key: Buffer.from(hkdfSync('sha256', secret, Buffer.from('dancu-guard'), 'key', 32)),
+    // From the state secret (see stateSecretOf), the same in every process. Only HMAC input; never stored or sent.
+    key: Buffer.from(hkdfSync('sha256', shared.stateSecret, Buffer.from('dancu-guard'), 'key', 32)),
     storeTimeoutMs: g?.storeTimeoutMs ?? 500,
     fallback: new MemoryGuardStore(shared.clock ? { clock: shared.clock } : {}),
     onAlert: g?.onAlert,
@@ -677,8 +717,8 @@ function resolveCache(c: CacheOptions | undefined, clock: Clock | undefined): Ca
   const ttl = c?.ttlMs ?? {};
   const store = c?.store ?? new MemoryCacheStore({ maxEntries: c?.maxEntries ?? 10_000, ...(clock ? { clock } : {}) });
   const keys = deriveCacheKeys(c?.secret, c?.keyId ?? 'k1');
-  const withKey = store as CacheStore & { useEncryptionKey?: (key: Buffer) => void };
-  if (typeof withKey.useEncryptionKey === 'function') withKey.useEncryptionKey(keys.aes);
+  const bindable = store as CacheStore & { [BIND_CACHE_KEY]?: (key: Buffer) => void };
+  if (typeof bindable[BIND_CACHE_KEY] === 'function') bindable[BIND_CACHE_KEY](keys.aes);
   return {
     enabled: c?.enabled ?? true,
     keys,
@@ -708,14 +748,15 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (o.httpEngine === 'undici' && o.fetch !== undefined) {
     throw new ConfigError([{ path: 'httpEngine', received: 'string', message: 'httpEngine "undici" does not use fetch, so the injected fetch would be ignored', fix: 'remove fetch, or use httpEngine "fetch"' }]);
   }
-  checkCredentials(o.credentials, { ...DEFAULT_CREDENTIAL_POLICY, ...(o.credentialPolicy as Partial<CredentialPolicy> | undefined) }, clockOf(o.clock)());
+  checkCredentials(o.credentials, { ...DEFAULT_CREDENTIAL_POLICY, ...(o.credentialPolicy as Partial<CredentialPolicy> | undefined) }, clockOf(o.clock)(), [o.system.id]);
   const purposes = o.purposes.map((p) => {
     const def: PurposeDefinition = { code: p.code, title: p.title, legalBasis: p.legalBasis, operations: [...new Set(p.operations)] };
     if (p.fields) def.fields = [...new Set(p.fields)];
     return def;
   });
   const profile = o.profile ?? referenceProfile;
-  const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock));
+  const stateSecret = stateSecretOf(o);
+  const quota = resolveQuota(o.quota as QuotaOptions | undefined, clockOf(o.clock), stateSecret);
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
   const breaker: BreakerPolicy | undefined = o.breaker === false ? undefined : { ...DEFAULT_BREAKER, ...(o.breaker as Partial<BreakerPolicy> | undefined) };
   const audit = resolveAudit(o.audit as AuditOptions | undefined, o.clock as Clock | undefined);
@@ -724,7 +765,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const guards = resolveGuards(guardOptions, {
     quotaStore: quota.store,
     cacheStore: (o.cache as CacheOptions | undefined)?.store,
-    secret: (o.cache as CacheOptions | undefined)?.secret ?? o.credentials.clientSecret,
+    stateSecret,
     clock: o.clock as Clock | undefined,
   });
   const fingerprint = sha256Hex(
@@ -734,7 +775,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       baseUrl: baseUrl.href,
       system: o.system,
       purposes,
-      quota,
+      quota: { ...quota, plan: { ...quota.plan, operatorKey: undefined } }, // a key, not configuration
       retry,
       breaker,
       cache: { ...cache, keys: cache.keys.keyId },

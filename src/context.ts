@@ -11,6 +11,11 @@ export interface OperatorContext {
   ip: string;
   /** Login session id in your system, when there is one. */
   sessionId?: string;
+  /**
+   * The IP the operator's session logged in from, when it differs in meaning from `ip` (the IP of
+   * this call). Set by `client.session()`; recorded beside `ip` so an auditor sees both.
+   */
+  loginIp?: string;
 }
 
 /** Why the call is made. The code must be registered with `createClient({ purposes })`. */
@@ -45,7 +50,7 @@ export interface LookupContext extends CallContext {
 /** A context after validation. */
 export interface NormalisedContext {
   purpose: { code: string; dossierId?: string };
-  operator: { id: string; ip: string; sessionId?: string };
+  operator: { id: string; ip: string; sessionId?: string; loginIp?: string };
   requestId?: string;
   signal?: AbortSignal;
   priority: 'interactive' | 'batch';
@@ -61,7 +66,7 @@ const text = (max: number) =>
     // eslint-disable-next-line no-control-regex
     .refine((v) => !/[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v),
       'must not contain control characters or lone surrogates');
-const operatorShape = z.object({ id: text(128), ip: z.string(), sessionId: text(128).optional() });
+const operatorShape = z.object({ id: text(128), ip: z.string(), sessionId: text(128).optional(), loginIp: z.string().optional() });
 const purposeShape = z.object({ code: text(64), dossierId: text(128).optional() });
 const requestIdShape = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
 const fieldsShape = z.array(z.enum(CITIZEN_FIELDS)).min(1);
@@ -99,7 +104,8 @@ export function validateContext(raw: unknown, withFields: boolean): NormalisedCo
   const operatorRaw = ctx['operator'] as Record<string, unknown> | undefined;
   if (typeof operatorRaw !== 'object' || operatorRaw === null || !operatorRaw['id'] || !operatorRaw['ip']) {
     throw new ValidationError('ERR_OPERATOR_REQUIRED', 'operator', 'missing',
-      'context.operator { id, ip } is required: every lookup is attributed to an operator and the IP they work from.');
+      'context.operator { id, ip } is required: every lookup is attributed to an operator and the IP they work from ' +
+        '(through a session: pass { ip } of the request that makes the call).');
   }
   const operator = operatorShape.safeParse(operatorRaw);
   if (!operator.success) {
@@ -118,6 +124,11 @@ export function validateContext(raw: unknown, withFields: boolean): NormalisedCo
   };
   if (purpose.data.dossierId !== undefined) out.purpose.dossierId = purpose.data.dossierId;
   if (operator.data.sessionId !== undefined) out.operator.sessionId = operator.data.sessionId;
+  if (operator.data.loginIp !== undefined) {
+    const loginIp = operator.data.loginIp.trim();
+    if (isIP(loginIp) === 0) throw bad('operator.loginIp', 'invalid_ip', 'must be an IPv4 or IPv6 address');
+    out.operator.loginIp = loginIp;
+  }
   if (ctx['requestId'] !== undefined) {
     const r = requestIdShape.safeParse(ctx['requestId']);
     if (!r.success) throw bad('requestId', 'invalid_request_id', 'must be 1–64 characters of [A-Za-z0-9._-]');

@@ -94,6 +94,6 @@ export { PostgresAuditSink, auditMigrationSql } from './audit/postgres-sink.js';
 export type { PostgresAuditSinkOptions, SqlClient } from './audit/postgres-sink.js';
 export type { ChainReport, VerifyProblem, VerifyProblemReason } from './audit/verify.js';
 export type { ClientSession, SessionOptions, SessionCallContext, SessionLookupContext } from './session.js';
-export { DEFAULT_CREDENTIAL_POLICY, secretProblems } from './credentials/policy.js';
+export { DEFAULT_CREDENTIAL_POLICY, secretProblems, estimateSecretBits } from './credentials/policy.js';
 export type { CredentialPolicy } from './credentials/policy.js';
 export { VERSION } from './version.js';

@@ -15,9 +15,19 @@ export interface SessionOptions {
   sessionId?: string;
 }
 
-/** A call context without the operator: the session supplies it. */
-export type SessionCallContext = Omit<CallContext, 'operator'>;
-export type SessionLookupContext = Omit<LookupContext, 'operator'>;
+/**
+ * A call context without the operator (the session supplies its id and session id) but with the
+ * IP address of **this** request: a session is not an IP. The IP guard checks it, and the event
+ * records it as `operator.ip` with the session's login IP as `operator.loginIp`.
+ */
+export type SessionCallContext = Omit<CallContext, 'operator'> & {
+  /** IP address of the request that makes this call (e.g. Fastify's `req.ip`), not the login's. Required. */
+  ip: string;
+};
+export type SessionLookupContext = Omit<LookupContext, 'operator'> & {
+  /** IP address of the request that makes this call. Required. */
+  ip: string;
+};
 
 /** An operator's session (login → calls → logout), each step on the audit trail. */
 export interface ClientSession {
@@ -50,12 +60,12 @@ export class Session implements ClientSession {
 
   async verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext): Promise<VerifyResult> {
     await this.#ready();
-    return this.#client.verifyCitizen(input, { ...context, operator: this.#op() });
+    return this.#client.verifyCitizen(input, this.#context(context) as unknown as CallContext);
   }
 
   async lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult> {
     await this.#ready();
-    return this.#client.lookupCitizen(input, { ...context, operator: this.#op() });
+    return this.#client.lookupCitizen(input, this.#context(context) as unknown as LookupContext);
   }
 
   async end(): Promise<void> {
@@ -65,8 +75,15 @@ export class Session implements ClientSession {
     await this.#record('session.logout');
   }
 
-  #op(): CallContext['operator'] {
-    return { id: this.operator.id, ip: this.operator.ip, sessionId: this.operator.sessionId };
+  /**
+   * The client's context for a call of this session: its operator and session id, the call's own
+   * IP (missing: `ERR_OPERATOR_REQUIRED` from the client's validation, audited as a denial) and the
+   * login IP beside it. Whatever the caller put in `operator` is replaced, never trusted.
+   */
+  #context(context: unknown): Record<string, unknown> {
+    const c = typeof context === 'object' && context !== null ? (context as Record<string, unknown>) : {};
+    const { ip, operator: _ignored, ...rest } = c;
+    return { ...rest, operator: { id: this.operator.id, ip, sessionId: this.operator.sessionId, loginIp: this.operator.ip } };
   }
 
   async #ready(): Promise<void> {

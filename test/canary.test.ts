@@ -67,7 +67,7 @@ for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan
       const base: DancuClientOptions = {
         baseUrl: sandbox.url,
         credentials: { clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET, issuedAt: new Date(Date.now() - 86 * 86_400_000) },
-        system: { id: 'canary', unitCode: 'U1', version: '1' },
+        system: { id: 'he-thong-kt', unitCode: 'U1', version: '1' },
         purposes: SANDBOX_PURPOSES,
         profile: sandbox.profile,
         audit: { directory: dir, secret: CANARY_AUDIT_SECRET, instance: 'canary' },
@@ -102,7 +102,7 @@ for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan
         await attempt(client.verifyCitizen({ idNumber: people[2]!.idNumber, fullName: people[2]!.fullName, dateOfBirth: people[2]!.dateOfBirth }, ctx));
       }
       const session = client.session({ operatorId: 'cb.canary', ip: '10.0.0.2' });
-      await attempt(session.verifyCitizen({ idNumber: people[3]!.idNumber, fullName: people[3]!.fullName, dateOfBirth: people[3]!.dateOfBirth }, { purpose: { code: 'HT-KHAISINH' } }));
+      await attempt(session.verifyCitizen({ idNumber: people[3]!.idNumber, fullName: people[3]!.fullName, dateOfBirth: people[3]!.dateOfBirth }, { purpose: { code: 'HT-KHAISINH' }, ip: '10.0.0.3' }));
       await session.end();
       await client.close();
 

@@ -94,7 +94,7 @@ describe('options are validated once, with a path, a type and a fix', () => {
 
   it('the fingerprint changes with purposes and not with secrets', async () => {
     const a = createClient(base);
-    const b = createClient({ ...base, credentials: { clientId: 'he-thong-a', clientSecret: 'Other-Secret-9!' } });
+    const b = createClient({ ...base, credentials: { clientId: 'he-thong-a', clientSecret: 'Other-7f3c!Zq9-xK2p' } });
     const c = createClient({ ...base, purposes: SANDBOX_PURPOSES.slice(0, 1) });
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(a.fingerprint).not.toBe(c.fingerprint);

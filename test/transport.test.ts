@@ -167,12 +167,12 @@ describe('refusals by the upstream', () => {
 
   it('wrong client credentials → ERR_UNAUTHORIZED, one token request, no API request', async () => {
     const { sandbox, close } = await setup();
-    const bad = clientFor(sandbox, { credentials: { clientId: sandbox.credentials.clientId, clientSecret: 'Wrong-Secret-1!' } });
+    const bad = clientFor(sandbox, { credentials: { clientId: sandbox.credentials.clientId, clientSecret: 'Wrong-7f3c!Zq9-xK2p' } });
     try {
       const c = sandbox.population[0]!;
       const err = await rejection(bad.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx));
       expect(err.code).toBe('ERR_UNAUTHORIZED');
-      expect(err.message).not.toContain('Wrong-Secret-1!');
+      expect(err.message).not.toContain('Wrong-7f3c!Zq9-xK2p');
       expect(sandbox.stats()).toMatchObject({ tokenRequests: 1, total: 0 });
     } finally {
       await bad.close();

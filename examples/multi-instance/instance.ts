@@ -16,6 +16,7 @@ const client = createClient({
   credentials: { clientId: env('SANDBOX_CLIENT_ID'), clientSecret: env('SANDBOX_CLIENT_SECRET') },
   system: { id: 'mot-cua', unitCode: 'UBND-X', version: '1.0.0' },
   purposes: SANDBOX_PURPOSES,
+  stateSecret: env('DANCU_STATE_SECRET'), // the same in every process: keys the guard state they share in Redis
   quota: {
     store: new RedisQuotaStore({ client: redis, prefix: env('QUOTA_PREFIX') }),
     perDay: Number(env('PER_DAY')),

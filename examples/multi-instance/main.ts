@@ -7,7 +7,7 @@
  * more than the day budget), and prints what the upstream saw: never more than `--per-day`.
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createSandbox } from '../../src/testing/index.js';
@@ -28,6 +28,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ up
       SANDBOX_CLIENT_ID: sandbox.credentials.clientId,
       SANDBOX_CLIENT_SECRET: sandbox.credentials.clientSecret,
       QUOTA_PREFIX: `example-${randomUUID()}`, // one prefix = one deployment's budgets
+      // In production: from your secret store, the same in every process (keys the shared guard state).
+      DANCU_STATE_SECRET: process.env['DANCU_STATE_SECRET'] ?? randomBytes(32).toString('base64url'),
       PER_DAY: String(perDay),
       QUOTA_STORE_TIMEOUT_MS: process.env['QUOTA_STORE_TIMEOUT_MS'] ?? '1000',
       CITIZENS: JSON.stringify(sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }))),

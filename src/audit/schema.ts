@@ -22,6 +22,8 @@ const operator = z.object({
   id: z.string().optional(),
   ip: z.string().optional(),
   sessionId: z.string().optional(),
+  /** The session's login IP, on the events of calls made through a session (`ip` is the call's). */
+  loginIp: z.string().optional(),
   userAgent: z.string().optional(),
 });
 

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { RedisScript, registerSharedRedis, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '../errors.js';
+import { checkPrefix, RedisScript, registerSharedRedis, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
 import type { CachedEntry, CacheStore } from './types.js';
 
 const GET = `return redis.call('GET', KEYS[1])`;
@@ -20,13 +21,18 @@ const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) the
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const HELD = `return redis.call('EXISTS', KEYS[1])`;
 
+/** How `createClient` hands a store the key it derived (a symbol: no duck-typed public mutator). */
+export const BIND_CACHE_KEY = Symbol.for('dancu.cache.bindKey');
+
 /** Options of {@link RedisCacheStore}. */
 export interface RedisCacheStoreOptions {
   /** Your ioredis or node-redis client. dancu never closes it. */
   client: RedisClientLike;
   /**
-   * 32-byte AES-256-GCM key for values at rest. Usually not set here: the client derives it from
-   * `cache.secret` (HKDF) when the store is passed through `createClient({ cache: { store } })`.
+   * 32-byte AES-256-GCM key for values at rest. Usually not set here: the first client given the
+   * store binds the key it derives from `cache.secret` (HKDF), and a client with another
+   * `cache.secret` is then refused (`ERR_CONFIG_INVALID`). Set here, it is the store's for good and
+   * every client uses it.
    */
   encryptionKey?: Buffer;
   /** Key prefix, in a `{…}` Cluster hash tag. Default `dancu`. */
@@ -42,22 +48,40 @@ export class RedisCacheStore implements CacheStore {
   readonly #scripts: Record<'get' | 'set' | 'invalidate' | 'acquire' | 'release' | 'held', RedisScript>;
   readonly #prefix: string;
   #aes: Buffer | undefined;
+  /** The key came with the constructor: clients do not bind theirs. */
+  #ownKey = false;
 
   constructor(options: RedisCacheStoreOptions) {
-    const client = toScriptClient(options.client);
+    const client = scriptClientOption((options as { client?: unknown } | undefined)?.client);
     const s = (src: string) => new RedisScript(client, src);
     this.#scripts = { get: s(GET), set: s(SET), invalidate: s(INVALIDATE), acquire: s(ACQUIRE), release: s(RELEASE), held: s(HELD) };
-    const prefix = options.prefix ?? 'dancu';
-    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
+    const prefix = checkPrefix(options.prefix);
     this.#prefix = `{${prefix}}`;
     registerSharedRedis(this, { scriptClient: client, prefix, clock: undefined });
-    if (options.encryptionKey) this.useEncryptionKey(options.encryptionKey);
+    if (options.encryptionKey !== undefined) {
+      if (!Buffer.isBuffer(options.encryptionKey) || options.encryptionKey.length !== 32) {
+        throw new ConfigError([{ path: 'encryptionKey', received: typeof options.encryptionKey, message: 'must be a 32-byte Buffer (AES-256)', fix: 'pass randomBytes(32) from your secret store, or leave it out and set cache.secret' }]);
+      }
+      this.#aes = Buffer.from(options.encryptionKey);
+      this.#ownKey = true;
+    }
   }
 
-  /** Set the value key (the client calls this with the key derived from `cache.secret`). */
-  useEncryptionKey(key: Buffer): void {
-    if (key.length !== 32) throw new TypeError('encryptionKey must be 32 bytes (AES-256)');
-    this.#aes = key;
+  /**
+   * Called by `createClient` with the key it derived from `cache.secret`: bound once; the same key
+   * again is fine; another key is refused, so two clients with different secrets can never
+   * silently turn each other's entries into misses. Not part of the public API.
+   */
+  [BIND_CACHE_KEY](key: Buffer): void {
+    if (this.#ownKey) return;
+    if (this.#aes === undefined) this.#aes = Buffer.from(key);
+    else if (!timingSafeEqual(this.#aes, key)) {
+      throw new ConfigError([{
+        path: 'cache.store', received: 'object',
+        message: 'this RedisCacheStore is already used by a client with another cache.secret (or key id); one store encrypts with one key',
+        fix: 'give every client that shares the store the same cache.secret and keyId, or give each secret its own store and prefix',
+      }]);
+    }
   }
 
   /** The Redis key of a cache key (for inspection). */
@@ -101,7 +125,7 @@ export class RedisCacheStore implements CacheStore {
   }
 
   #key(): Buffer {
-    if (!this.#aes) throw new TypeError('RedisCacheStore has no encryption key: set cache.secret in createClient');
+    if (!this.#aes) throw new ConfigError([{ path: 'cache.secret', received: 'undefined', message: 'this RedisCacheStore has no encryption key', fix: 'pass it to createClient({ cache: { store, secret } }) or give the store an encryptionKey' }]);
     return this.#aes;
   }
 

@@ -153,7 +153,8 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
   }
   const policy: CredentialPolicy = { ...DEFAULT_CREDENTIAL_POLICY, ...(options['credentialPolicy'] as Partial<CredentialPolicy> | undefined) };
   const secret = typeof creds['clientSecret'] === 'string' ? creds['clientSecret'] : '';
-  const weak = secretProblems(String(creds['clientId'] ?? ''), secret, policy);
+  const systemId = (options['system'] as Record<string, unknown> | undefined)?.['id'];
+  const weak = secretProblems(String(creds['clientId'] ?? ''), secret, policy, typeof systemId === 'string' ? [systemId] : []);
   const issued = creds['issuedAt'] === undefined ? undefined : new Date(String(creds['issuedAt']));
   const age = issued && !Number.isNaN(issued.getTime()) ? secretAgeDays(issued, now) : undefined;
   out.push(weak.length > 0

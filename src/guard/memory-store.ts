@@ -26,7 +26,7 @@ export class MemoryGuardStore implements GuardStore {
   readonly #sets: LRUCache<string, DistinctSet>;
   readonly #calls: LRUCache<string, number[]>;
   readonly #blocks: LRUCache<string, number>;
-  readonly #known: LRUCache<string, Set<string>>;
+  readonly #known: LRUCache<string, Map<string, number>>;
 
   constructor(options: MemoryGuardStoreOptions = {}) {
     this.#clock = options.clock ?? Date.now;
@@ -73,13 +73,16 @@ export class MemoryGuardStore implements GuardStore {
     return true;
   }
 
-  async remember(key: string, member: string, _ttlMs: number): Promise<{ isNew: boolean; known: number }> {
+  async remember(key: string, member: string, ttlMs: number): Promise<{ isNew: boolean; known: number }> {
+    const now = this.#clock();
     let set = this.#known.get(key);
-    if (!set) this.#known.set(key, (set = new Set()));
+    if (!set) this.#known.set(key, (set = new Map()));
+    for (const [m, until] of set) if (until <= now) set.delete(m); // each member expires on its own
+    const isNew = !set.has(member);
     const known = set.size;
-    if (set.has(member)) return { isNew: false, known };
-    if (set.size >= 256) set.delete(set.values().next().value!);
-    set.add(member);
-    return { isNew: true, known };
+    set.delete(member); // re-inserted last: the oldest-seen go first when the bound is reached
+    if (set.size >= 256) set.delete(set.keys().next().value!);
+    set.set(member, now + ttlMs);
+    return { isNew, known };
   }
 }

@@ -1,4 +1,4 @@
-import { RedisScript, toScriptClient, type RedisClientLike } from '../internal/redis.js';
+import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
 import type { CallsResult, DistinctResult, GuardStore } from './types.js';
 
 const NOW = `
@@ -45,12 +45,19 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'PX', tonumber(ARGV[1])) then redis.cal
 return 0
 `;
 
-/** KEYS: set. ARGV: member, ttlMs. Returns {isNew, knownBefore}. */
-const REMEMBER = `
-local known = redis.call('SCARD', KEYS[1])
-local added = redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-return {added, known}
+/**
+ * KEYS: sorted set of member → until (ms). ARGV: now, member, ttlMs. Returns {isNew, knownBefore}.
+ * Each member expires on its own `ttlMs` after it was last seen; the key lives as long as its newest.
+ */
+const REMEMBER = `${NOW}
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local known = redis.call('ZCARD', KEYS[1])
+local isNew = redis.call('ZSCORE', KEYS[1], ARGV[2]) == false
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+if redis.call('ZCARD', KEYS[1]) > 256 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0) end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {isNew and 1 or 0, known}
 `;
 
 /** Options of {@link RedisGuardStore}. */
@@ -78,13 +85,12 @@ export class RedisGuardStore implements GuardStore {
   readonly #nonce = Math.random().toString(36).slice(2, 10);
 
   constructor(options: RedisGuardStoreOptions) {
-    const client = toScriptClient(options.client);
+    const client = scriptClientOption((options as { client?: unknown } | undefined)?.client);
     this.#distinct = new RedisScript(client, DISTINCT);
     this.#record = new RedisScript(client, RECORD);
     this.#block = new RedisScript(client, BLOCK);
     this.#remember = new RedisScript(client, REMEMBER);
-    const prefix = options.prefix ?? 'dancu';
-    if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) throw new TypeError('prefix: 1–64 of [A-Za-z0-9:._-]');
+    const prefix = checkPrefix(options.prefix);
     this.#prefix = `{${prefix}}:g`;
     this.#clock = options.clock;
   }
@@ -109,7 +115,7 @@ export class RedisGuardStore implements GuardStore {
   }
 
   async remember(key: string, member: string, ttlMs: number): Promise<{ isNew: boolean; known: number }> {
-    const r = (await this.#remember.run([this.#key(key)], [member, String(ttlMs)])) as number[];
+    const r = (await this.#remember.run([this.#key(key)], [this.#now(), member, String(Math.max(1, Math.ceil(ttlMs)))])) as number[];
     return { isNew: Number(r[0]) === 1, known: Number(r[1]) };
   }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { BudgetSpec } from './types.js';
 
 /** Quota settings after validation and defaults (see `QuotaOptions` for the meaning). */
@@ -10,6 +11,8 @@ export interface QuotaPlan {
   perUnit: { perMinute?: number; perDay?: number } | undefined;
   perOperator: { perMinute?: number; perDay?: number } | undefined;
   perPurpose: Record<string, { perDay: number }>;
+  /** HMAC key of operator ids in store keys (from the state secret). */
+  operatorKey: Buffer;
 }
 
 /** Who a reservation is for. */
@@ -21,9 +24,15 @@ export interface QuotaSubject {
 
 const part = (s: string) => encodeURIComponent(s);
 
+/** The store-key part of an operator id: 128 bits of its HMAC under the plan's key, base64url. */
+export function operatorKeyPart(plan: QuotaPlan, operatorId: string): string {
+  return createHmac('sha256', plan.operatorKey).update(operatorId).digest('base64url').slice(0, 22);
+}
+
 /**
  * The budgets one call draws from, most global first (so a denial names the widest budget that
- * refused). Operator ids and codes are URI-encoded into keys: no separator can be forged.
+ * refused). Codes are URI-encoded into keys (no separator can be forged); operator ids appear only
+ * as an HMAC ({@link operatorKeyPart}), computed once per call and only with operator budgets.
  */
 export function budgetsFor(plan: QuotaPlan, who: QuotaSubject): BudgetSpec[] {
   const out: BudgetSpec[] = [];
@@ -37,10 +46,11 @@ export function budgetsFor(plan: QuotaPlan, who: QuotaSubject): BudgetSpec[] {
   if (plan.perUnit?.perDay) out.push({ id: 'unit.day', key: `d:unit:${part(who.unitCode)}`, kind: 'day', limit: plan.perUnit.perDay });
   const purpose = plan.perPurpose[who.purposeCode];
   if (purpose) out.push({ id: 'purpose.day', key: `d:purpose:${part(who.purposeCode)}`, kind: 'day', limit: purpose.perDay });
+  const op = plan.perOperator?.perMinute || plan.perOperator?.perDay ? operatorKeyPart(plan, who.operatorId) : '';
   if (plan.perOperator?.perMinute) {
-    out.push({ id: 'operator.minute', key: `b:op:${part(who.operatorId)}`, kind: 'bucket', limit: plan.perOperator.perMinute, ratePerMinute: plan.perOperator.perMinute });
+    out.push({ id: 'operator.minute', key: `b:op:${op}`, kind: 'bucket', limit: plan.perOperator.perMinute, ratePerMinute: plan.perOperator.perMinute });
   }
-  if (plan.perOperator?.perDay) out.push({ id: 'operator.day', key: `d:op:${part(who.operatorId)}`, kind: 'day', limit: plan.perOperator.perDay });
+  if (plan.perOperator?.perDay) out.push({ id: 'operator.day', key: `d:op:${op}`, kind: 'day', limit: plan.perOperator.perDay });
   return out;
 }
 

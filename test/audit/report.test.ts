@@ -8,8 +8,8 @@ describe('dancu audit report', () => {
     const { sandbox, client, close } = await setup({}, { audit: { sink }, cache: { enabled: true }, quota: { perDay: 3 } });
     const p = (i: number) => ({ idNumber: sandbox.population[i]!.idNumber, fullName: sandbox.population[i]!.fullName, dateOfBirth: sandbox.population[i]!.dateOfBirth });
     const s = client.session({ operatorId: 'cb.<script>', ip: '10.0.0.2' });
-    await s.verifyCitizen(p(0), { purpose: { code: 'HT-KHAISINH' } });
-    await s.verifyCitizen(p(0), { purpose: { code: 'HT-KHAISINH' } }); // cached
+    await s.verifyCitizen(p(0), { purpose: { code: 'HT-KHAISINH' }, ip: '10.0.0.2' });
+    await s.verifyCitizen(p(0), { purpose: { code: 'HT-KHAISINH' }, ip: '10.0.0.2' }); // cached
     await client.verifyCitizen({ ...p(1), fullName: 'Sai Tên' }, ctx);
     await client.verifyCitizen(p(2), ctx);
     await rejection(client.verifyCitizen(p(3), ctx)); // quota: 3 per day

@@ -36,25 +36,28 @@ describe('the audit trail through the public API', () => {
     const input = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth };
     const s = client.session({ operatorId: 'cb.lan', ip: '10.1.2.3', userAgent: 'Mozilla/5.0 test' });
     const purpose = { code: 'HT-KHAISINH', dossierId: 'HS-2026-42' };
-    const first = await s.verifyCitizen(input, { purpose });
-    await s.verifyCitizen(input, { purpose }); // cache hit
-    await rejection(s.verifyCitizen(input, { purpose: { code: 'NOT-REGISTERED' } }));
+    const first = await s.verifyCitizen(input, { purpose, ip: '10.1.2.3' });
+    await s.verifyCitizen(input, { purpose, ip: '10.1.2.4' }); // cache hit, the officer's next request from another address
+    await rejection(s.verifyCitizen(input, { purpose: { code: 'NOT-REGISTERED' }, ip: '10.1.2.3' }));
     await s.end();
-    await expect(s.verifyCitizen(input, { purpose })).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' });
+    await expect(s.verifyCitizen(input, { purpose, ip: '10.1.2.3' })).rejects.toMatchObject({ code: 'ERR_SESSION_ENDED' });
     await close();
 
     const events = await eventsIn(dir);
     expect(events.map((e) => e.type)).toEqual([
-      'config.loaded', 'session.login', 'lookup.intent', 'lookup.outcome', 'cache.hit', 'lookup.denied', 'session.logout',
+      'config.loaded', 'session.login', 'lookup.intent', 'lookup.outcome', 'guard.alert', 'cache.hit', 'lookup.denied', 'session.logout',
     ]);
-    const [, login, intent, outcome, hit, denied, logout] = events as [AuditEvent, ...AuditEvent[]];
+    const [, login, intent, outcome, alert, hit, denied, logout] = events as [AuditEvent, ...AuditEvent[]];
+    // The second request came from an address this officer had not used: the new-IP alert says so.
+    expect(alert).toMatchObject({ detail: { guard: 'new-ip', knownIps: 1 }, operator: { ip: '10.1.2.4', loginIp: '10.1.2.3' } });
     // 5722/TCTTKĐA §3(3): login time, logout time, time and content of each lookup, IP address.
     expect(login).toMatchObject({ operator: { id: 'cb.lan', ip: '10.1.2.3', userAgent: 'Mozilla/5.0 test' } });
     expect(logout!.operator).toEqual(login!.operator);
     expect(Date.parse(logout!.ts)).toBeGreaterThanOrEqual(Date.parse(login!.ts));
     for (const e of [intent!, outcome!, hit!]) {
       expect(e.ts).toMatch(/\+07:00$/);
-      expect(e.operator).toMatchObject({ id: 'cb.lan', ip: '10.1.2.3', sessionId: login!.operator!.sessionId });
+      // Each call's own IP, and the session's login IP beside it.
+      expect(e.operator).toEqual({ id: 'cb.lan', ip: e === hit ? '10.1.2.4' : '10.1.2.3', loginIp: '10.1.2.3', sessionId: login!.operator!.sessionId });
       expect(e.purpose).toEqual({ code: 'HT-KHAISINH', dossierId: 'HS-2026-42', legalBasis: expect.stringContaining('Hộ tịch') });
       expect(e.operation).toBe('verify');
       expect(e.fields).toEqual(['fullName', 'dateOfBirth']);
@@ -70,7 +73,7 @@ describe('the audit trail through the public API', () => {
     for (const secret of [c.idNumber, c.fullName, c.dateOfBirth]) expect(raw).not.toContain(secret);
     // The chain and its signed checkpoint verify.
     const [report] = await verifyDirectory(dir, deriveAuditKeys(SECRET, 'k1').checkpoint);
-    expect(report).toMatchObject({ ok: true, events: 7, checkpoints: 1 });
+    expect(report).toMatchObject({ ok: true, events: 8, checkpoints: 1 });
     const [wrongKey] = await verifyDirectory(dir, deriveAuditKeys('another-secret-0123456789-abcdefghij', 'k1').checkpoint);
     expect(wrongKey).toMatchObject({ ok: false, problem: { reason: 'bad_checkpoint' } });
   });

@@ -3,6 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryCacheStore, RedisCacheStore, type CachedEntry, type CacheStore } from '../../src/index.js';
 import { contractRedisClients } from '../services.js';
+import { createSandbox } from '../../src/testing/index.js';
+import { clientFor, ctx } from '../helpers.js';
 
 const { ioredis, nodeRedis } = await contractRedisClients();
 
@@ -109,7 +111,31 @@ describe.skipIf(!ioredis)('RedisCacheStore specifics', () => {
 
   it('refuses to work without an encryption key', async () => {
     const store = new RedisCacheStore({ client: ioredis!, prefix: `c-${randomUUID()}` });
-    await expect(store.set('k', 's', entry(1), 1000)).rejects.toThrow(/encryption key/);
-    expect(() => new RedisCacheStore({ client: ioredis!, encryptionKey: Buffer.alloc(16) })).toThrow(TypeError);
+    await expect(store.set('k', 's', entry(1), 1000)).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID', message: expect.stringMatching(/encryption key/) });
+    expect(() => new RedisCacheStore({ client: ioredis!, encryptionKey: Buffer.alloc(16) })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+
+  it('two clients on one store: the same cache.secret shares entries; another secret is refused, never silently re-keying the store', async () => {
+    const sandbox = await createSandbox({ populationSize: 5 });
+    const store = new RedisCacheStore({ client: ioredis!, prefix: `c-${randomUUID()}` });
+    const secretA = randomBytes(32);
+    const a = clientFor(sandbox, { cache: { store, secret: secretA } });
+    const again = clientFor(sandbox, { cache: { store, secret: secretA } });
+    try {
+      const c = sandbox.population[0]!;
+      const input = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth };
+      expect((await a.verifyCitizen(input, ctx)).source).toBe('upstream');
+      expect(() => clientFor(sandbox, { cache: { store, secret: randomBytes(32) } })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining('another cache.secret') }),
+      );
+      // The refused client changed nothing: the first client's entry is still a hit, for either client of its secret.
+      expect((await a.verifyCitizen(input, ctx)).source).toBe('cache');
+      expect((await again.verifyCitizen(input, ctx)).source).toBe('cache');
+      expect(sandbox.stats().total).toBe(1);
+    } finally {
+      await a.close();
+      await again.close();
+      await sandbox.close();
+    }
   });
 });

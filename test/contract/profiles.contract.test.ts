@@ -77,7 +77,7 @@ for (const profile of ['reference', 'lgsp-soap'] as const) {
       const { sandbox, client, close } = await setup({}, {});
       const wrong = createClient({
         baseUrl: sandbox.url,
-        credentials: { clientId: sandbox.credentials.clientId, clientSecret: 'Wrong-Secret-42!' },
+        credentials: { clientId: sandbox.credentials.clientId, clientSecret: 'Wrong-7f3c!Zq9-xK2p' },
         profile: sandbox.profile,
         system: { id: 'contract', unitCode: 'U1', version: '1' },
         purposes: SANDBOX_PURPOSES,

@@ -11,6 +11,8 @@ import { createSandbox } from '../../src/testing/index.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
 
 const v = verifyInput;
+/** Keys guard state in a store shared beyond one client (a wrapped or custom store counts as shared). */
+const STATE_SECRET = 'test-state-secret-0123456789-abcdefghij';
 /** A month of the citizen's own birth year (a 12-digit ID fixes the year, not the month). */
 const month = (c: { dateOfBirth: string }, m: number) => `${c.dateOfBirth.slice(0, 4)}-${String(m).padStart(2, '0')}`;
 const YEARS = Array.from({ length: 92 }, (_, i) => String(1923 + i)); // 1923–2014, the Quảng Trị macro
@@ -284,7 +286,7 @@ describe('IP policy', () => {
       remember: (key, member, ttl) => (remembered.push(member), inner.remember(key, member, ttl)),
     };
     const alerts: GuardAlert[] = [];
-    const { sandbox, client, close } = await setup({}, { clock: () => now, cache: {}, guards: { store, onAlert: (a) => alerts.push(a) } });
+    const { sandbox, client, close } = await setup({}, { clock: () => now, cache: {}, stateSecret: STATE_SECRET, guards: { store, onAlert: (a) => alerts.push(a) } });
     try {
       const c = sandbox.population[0]!;
       const from = (ip: string) => client.verifyCitizen(v(c), { ...ctx, operator: { id: 'cb.an', ip } });
@@ -321,8 +323,8 @@ describe('guard state', () => {
     };
     let now = Date.now();
     const sink = new MemoryAuditSink();
-    const { sandbox, client, close } = await setup({}, { clock: () => now, audit: { sink }, guards: { store: failing, storeTimeoutMs: 100, enumeration: { maxDistinct: 1 } } });
-    const hanging = clientFor(sandbox, { audit: { sink }, guards: { store: failing, storeTimeoutMs: 100, velocity: { perMinute: 2, regularity: false } } });
+    const { sandbox, client, close } = await setup({}, { clock: () => now, audit: { sink }, stateSecret: STATE_SECRET, guards: { store: failing, storeTimeoutMs: 100, enumeration: { maxDistinct: 1 } } });
+    const hanging = clientFor(sandbox, { audit: { sink }, stateSecret: STATE_SECRET, guards: { store: failing, storeTimeoutMs: 100, velocity: { perMinute: 2, regularity: false } } });
     try {
       const [c, d] = sandbox.population;
       await client.verifyCitizen(v(c!), ctx);
@@ -354,9 +356,11 @@ describe.skipIf(!hasRedis)('guard state in Redis (follows the quota store)', () 
   it('a macro spread over two processes is seen as one: enumeration and velocity are shared', async () => {
     const sandbox = await createSandbox({ populationSize: 100 });
     const prefix = `g-${randomUUID()}`;
+    const stateSecret = randomUUID() + randomUUID(); // the same in both processes
     const make = () =>
       clientFor(sandbox, {
         quota: { store: new RedisQuotaStore({ client: redis!, prefix }) },
+        stateSecret,
         guards: { velocity: { perMinute: 6, regularity: false } },
       });
     const [a, b] = [make(), make()];
@@ -381,5 +385,52 @@ describe.skipIf(!hasRedis)('guard state in Redis (follows the quota store)', () 
       await Promise.all([a.close(), b.close()]);
       await sandbox.close();
     }
+  });
+
+  it('Redis keys hold no operator id: per-operator budgets are keyed by an HMAC under the state secret', async () => {
+    const sandbox = await createSandbox({ populationSize: 10 });
+    const prefix = `q-${randomUUID()}`;
+    const client = clientFor(sandbox, {
+      quota: { store: new RedisQuotaStore({ client: redis!, prefix }), perOperator: { perMinute: 10, perDay: 50 } },
+      stateSecret: 'state-secret-of-this-deployment-0123456789',
+    });
+    try {
+      await client.verifyCitizen(v(sandbox.population[0]!), { ...ctx, operator: { id: 'nguyen.van.b', ip: '10.0.0.7' } });
+      const keys = await redis!.keys(`{${prefix}}:*`);
+      expect(keys.filter((k) => k.includes(':op:'))).toHaveLength(2);
+      expect(keys.join(' ')).not.toMatch(/nguyen|van\.b/);
+      const status = await client.quota.status({ operatorId: 'nguyen.van.b' });
+      expect(status.budgets).toContainEqual({ id: 'operator.day[nguyen.van.b]', kind: 'day', limit: 50, used: 1, remaining: 49 });
+    } finally {
+      await client.close();
+      await sandbox.close();
+    }
+  });
+});
+
+describe('the guards\' key', () => {
+  it('comes from the state secret, never the client secret: rotating the credential keeps the guards\' memory', async () => {
+    const sandbox = await createSandbox({ populationSize: 10 });
+    const store = new MemoryGuardStore(); // shared state, as Redis would be across a restart
+    const stateSecret = 'state-secret-of-this-deployment-0123456789';
+    const before = clientFor(sandbox, { guards: { store }, stateSecret });
+    // 90 days later the credential is rotated; the deployment's state secret is not.
+    const after = clientFor(sandbox, { guards: { store }, stateSecret, credentials: { ...sandbox.credentials, clientSecret: 'e7c1f0a9-5b2d-4c8e-9f31-0d6a4b7e2c58' } });
+    try {
+      const c = sandbox.population[0]!;
+      for (const m of [1, 2, 3]) await before.verifyCitizen({ ...v(c), dateOfBirth: month(c, m) }, ctx);
+      expect((await rejection(after.verifyCitizen({ ...v(c), dateOfBirth: month(c, 4) }, ctx))).code).toBe('ERR_GUARD_ENUMERATION');
+    } finally {
+      await before.close();
+      await after.close();
+      await sandbox.close();
+    }
+  });
+
+  it('shared state with no secret to key it is refused at construction', () => {
+    const store = new MemoryGuardStore();
+    const shared: GuardStore = { admitDistinct: store.admitDistinct.bind(store), recordCall: store.recordCall.bind(store), block: store.block.bind(store), remember: store.remember.bind(store) };
+    expect(() => clientFor({ url: 'http://127.0.0.1:9', credentials: { clientId: 'mot-cua', clientSecret: 'e7c1f0a9-5b2d-4c8e-9f31-0d6a4b7e2c58' } } as never, { guards: { store: shared } }))
+      .toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID', issues: [expect.objectContaining({ path: 'stateSecret' })] }));
   });
 });

@@ -60,6 +60,18 @@ for (const [name, make] of factories) {
       expect((await store.recordCall('other', 3, 60_000)).blockedMs).toBe(0);
     });
 
+    it('each remembered member expires on its own, however active the others are', async () => {
+      expect(await store.remember('ips2', 'old', 60_000)).toEqual({ isNew: true, known: 0 });
+      now += 40_000;
+      expect(await store.remember('ips2', 'new', 60_000)).toEqual({ isNew: true, known: 1 });
+      now += 10_000;
+      expect(await store.remember('ips2', 'new', 60_000)).toEqual({ isNew: false, known: 2 }); // the operator is active
+      now += 20_000; // 70 s after "old" was last seen, 20 s after "new"
+      expect(await store.remember('ips2', 'old', 60_000)).toEqual({ isNew: true, known: 1 });
+      now += 50_000; // "new" seen 70 s ago, "old" 50 s ago
+      expect(await store.remember('ips2', 'new', 60_000)).toEqual({ isNew: true, known: 1 });
+    });
+
     it('remembers members and counts the known ones', async () => {
       expect(await store.remember('ips', 'x', 60_000)).toEqual({ isNew: true, known: 0 });
       expect(await store.remember('ips', 'x', 60_000)).toEqual({ isNew: false, known: 1 });

@@ -73,6 +73,7 @@ async function run(m: RunMessage): Promise<RunResult> {
     credentials: m.credentials,
     system: { id: 'multi-process-test', unitCode: 'TEST', version: '1' },
     purposes: SANDBOX_PURPOSES,
+    stateSecret: 'multi-process-test-state-secret-0123456789', // the same in every worker
     quota: { store, perDay: m.perDay, storeTimeoutMs: m.storeTimeoutMs },
     retry: { attempts: m.retryAttempts, baseDelayMs: 5, maxDelayMs: 20 },
     cache: { enabled: false }, // these runs measure the quota: every call must try the upstream
