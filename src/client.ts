@@ -157,7 +157,9 @@ class Client implements DancuClient {
   }
 
   readonly cache = {
-    invalidate: async ({ idNumber }: { idNumber: string }): Promise<number> => {
+    invalidate: async (citizen: { idNumber: string }): Promise<number> => {
+      const idNumber = (citizen as { idNumber?: unknown } | null | undefined)?.idNumber;
+      if (typeof idNumber !== 'string') throw new ValidationError('ERR_INPUT_INVALID', 'idNumber', 'invalid_type', 'pass { idNumber } of the citizen whose cached answers to drop');
       const parsed = parseIdNumber(idNumber, vietnamDate(this.#opts.clock()).year);
       if (!parsed.ok) throw new ValidationError('ERR_INPUT_INVALID', 'idNumber', parsed.problem, 'not a valid ID number');
       return this.#dedup.invalidate(subjectKey(this.#opts.cache.keys, parsed.id.value));
@@ -166,8 +168,14 @@ class Client implements DancuClient {
   };
 
   readonly quota = {
-    status: (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> =>
-      this.#quota.status({ unitCode: this.#opts.system.unitCode, operatorId: of.operatorId, purposeCode: of.purposeCode }),
+    status: async (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> => {
+      const o = (typeof of === 'object' && of !== null ? of : {}) as Record<string, unknown>;
+      for (const k of ['operatorId', 'purposeCode'] as const) {
+        if (o[k] !== undefined && typeof o[k] !== 'string') throw new ValidationError('ERR_INPUT_INVALID', k, 'invalid_type', 'must be a string');
+      }
+      if (of !== undefined && (typeof of !== 'object' || of === null)) throw new ValidationError('ERR_INPUT_INVALID', '(input)', 'invalid_type', 'pass { operatorId?, purposeCode? } or nothing');
+      return this.#quota.status({ unitCode: this.#opts.system.unitCode, operatorId: o['operatorId'] as string | undefined, purposeCode: o['purposeCode'] as string | undefined });
+    },
   };
 
   get purposes(): readonly PurposeDefinition[] {
@@ -356,7 +364,7 @@ class Client implements DancuClient {
         if (err instanceof UpstreamLockedError) {
           await this.#quota.stop({ reason: 'locked', until: 'next-vietnam-day' });
           await this.#audit
-            .write([{ type: 'upstream.locked', operator: ctx.operator, purpose: { code: ctx.purpose.code }, ...(err.requestId ? { requestId: err.requestId } : {}), detail: { lockedUntil: err.lockedUntil, status: err.status } }])
+            .write([{ type: 'upstream.locked', operator: ctx.operator, purpose: { code: ctx.purpose.code }, ...(err.requestId ? { requestId: err.requestId } : {}), detail: { lockedUntil: err.lockedUntil, status: err.status, ...(err.discarded ? { discarded: err.discarded } : {}) } }])
             .catch(() => undefined);
         }
         else if (err instanceof RateLimitedError) await this.#quota.stop({ reason: 'rate-limited', until: { forMs: err.retryAfterMs } });

@@ -301,16 +301,23 @@ export class UpstreamError extends TransportError {
   readonly upstreamCode: string | undefined;
   /** `Retry-After` of the answer, in ms, when it carried one (e.g. a 503 during maintenance). */
   readonly retryAfterMs: number | undefined;
+  /**
+   * How many fields of the upstream's answer were dropped because they did not have the shape
+   * they claim (an error code that is not a short code, a lock end that is not an ISO-8601
+   * instant): never echoed, only counted. `0` when none.
+   */
+  readonly discarded: number;
   constructor(
     code: DancuErrorCode,
     status: number,
     message: string,
-    init: { requestId?: string; upstreamCode?: string; retryAfterMs?: number; cause?: unknown } = {},
+    init: { requestId?: string; upstreamCode?: string; retryAfterMs?: number; discarded?: number; cause?: unknown } = {},
   ) {
     super(code, message, init.requestId, { cause: init.cause });
     this.status = status;
     this.upstreamCode = init.upstreamCode;
     this.retryAfterMs = init.retryAfterMs;
+    this.discarded = init.discarded ?? 0;
   }
 }
 
@@ -319,7 +326,7 @@ export class RateLimitedError extends UpstreamError {
   static override readonly kind: string = 'RateLimitedError';
   /** How long the upstream asked us to wait, in milliseconds (from `Retry-After`). */
   declare readonly retryAfterMs: number;
-  constructor(retryAfterMs: number, init: { requestId?: string; upstreamCode?: string; status?: number } = {}) {
+  constructor(retryAfterMs: number, init: { requestId?: string; upstreamCode?: string; status?: number; discarded?: number } = {}) {
     super(
       'ERR_UPSTREAM_RATE_LIMITED',
       init.status ?? 429,
@@ -337,7 +344,7 @@ export class UpstreamLockedError extends UpstreamError {
   static override readonly kind: string = 'UpstreamLockedError';
   /** When the lock ends (ISO 8601 with offset), if the upstream said. */
   readonly lockedUntil: string | undefined;
-  constructor(lockedUntil: string | undefined, init: { requestId?: string; upstreamCode?: string; status?: number } = {}) {
+  constructor(lockedUntil: string | undefined, init: { requestId?: string; upstreamCode?: string; status?: number; discarded?: number } = {}) {
     super(
       'ERR_UPSTREAM_LOCKED',
       init.status ?? 423,
@@ -347,4 +354,10 @@ export class UpstreamLockedError extends UpstreamError {
     );
     this.lockedUntil = lockedUntil;
   }
+}
+
+/** `value` as a string, or `ERR_INPUT_INVALID` naming `path` (for the exported helpers: never a bare TypeError). */
+export function expectString(value: unknown, path: string): string {
+  if (typeof value !== 'string') throw new ValidationError('ERR_INPUT_INVALID', path, 'invalid_type', `must be a string, not ${value === null ? 'null' : typeof value}`);
+  return value;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PurposeError, ValidationError, type DancuClient } from '../src/index.js';
+import { inspect } from 'node:util';
+import { MemoryAuditSink, PurposeError, ValidationError, type DancuClient } from '../src/index.js';
 import type { Sandbox } from '../src/testing/index.js';
 import { clientFor, ctx, lookupCtx, rejection, setup } from './helpers.js';
 
@@ -82,5 +83,41 @@ describe('local refusals make no network call', () => {
     );
     // Valid-by-chance inputs may reach the sandbox; every request it saw must have passed validation.
     expect(sandbox.stats().byStatus['400'] ?? 0).toBe(0);
+  });
+});
+
+describe('refusals say no more than they must, and the trail calls them denials', () => {
+  it('an unknown input key is counted, never named: a key that is an ID number appears nowhere', async () => {
+    const { sandbox, client, close } = await setup();
+    try {
+      const c = sandbox.population[0]!;
+      const input = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth, '079190012345': true, 'Nguyễn Văn An': 1 };
+      const err = await rejection(client.verifyCitizen(input as never, ctx));
+      expect(err).toMatchObject({ code: 'ERR_INPUT_INVALID', reason: 'unrecognized_keys' });
+      expect(err.message).toContain('2 unknown keys');
+      for (const out of [err.message, String(err.stack), inspect(err), JSON.stringify(err)]) {
+        expect(out).not.toContain('079190012345');
+        expect(out).not.toContain('Nguyễn');
+      }
+      const lookup = await rejection(client.lookupCitizen({ idNumber: c.idNumber, '079190012345': 1 } as never, { ...lookupCtx, fields: ['fullName'] }));
+      expect(lookup.message).toContain('1 unknown key;');
+      expect(lookup.message).not.toContain('079190012345');
+    } finally {
+      await close();
+    }
+  });
+
+  it('a missing operator is recorded as a denial (outcome "denied"), not an error', async () => {
+    const sink = new MemoryAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink } });
+    try {
+      const c = sandbox.population[0]!;
+      await rejection((client.verifyCitizen as any)({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, { purpose: ctx.purpose }));
+      await rejection((client.verifyCitizen as any)({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, { purpose: ctx.purpose, operator: { id: 'cb.x' } }));
+      const denied = sink.events.filter((e) => e.type === 'lookup.denied');
+      expect(denied.map((e) => [e.outcome, e.code])).toEqual([['denied', 'ERR_OPERATOR_REQUIRED'], ['denied', 'ERR_OPERATOR_REQUIRED']]);
+    } finally {
+      await close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
@@ -48,6 +49,12 @@ export class JsonlAuditSink implements AuditSink {
   readonly #token = randomUUID();
 
   constructor(options: JsonlAuditSinkOptions) {
+    for (const k of ['directory', 'instance'] as const) {
+      const v = (options as Partial<JsonlAuditSinkOptions> | undefined)?.[k];
+      if (typeof v !== 'string' || v === '' || (k === 'instance' && !/^[A-Za-z0-9._-]{1,128}$/.test(v))) {
+        throw new ConfigError([{ path: `audit.${k}`, received: v === null ? 'null' : typeof v, message: k === 'instance' ? 'must be 1–128 of [A-Za-z0-9._-]' : 'must be a directory path', fix: 'pass { directory, instance } (instance: one per process, e.g. "mot-cua-1")' }]);
+      }
+    }
     this.#opts = options;
     this.#dir = join(options.directory, options.instance);
     this.#clock = options.clock ?? Date.now;

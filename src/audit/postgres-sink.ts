@@ -3,6 +3,8 @@ import { signCheckpoint, type Checkpoint, type LinkedBatch } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
+import { optionsObject } from '../internal/redis.js';
+import { ConfigError } from '../errors.js';
 
 /** The part of `pg` (a `Pool` or a `Client`) this sink uses: no pg type in dancu's API. */
 export interface SqlClient {
@@ -26,7 +28,9 @@ export interface PostgresAuditSinkOptions {
 }
 
 function ident(table: string): string {
-  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) throw new TypeError('table: lower-case letters, digits and _ (schema.table allowed)');
+  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
+    throw new ConfigError([{ path: 'PostgresAuditSink.table', received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix: 'leave it out (dancu_audit) or pass e.g. "audit.dancu_events"' }]);
+  }
   return table;
 }
 
@@ -74,6 +78,16 @@ export class PostgresAuditSink implements AuditSink {
   readonly #commit: GroupCommit;
 
   constructor(options: PostgresAuditSinkOptions) {
+    const o = optionsObject<PostgresAuditSinkOptions>(options ?? null, 'PostgresAuditSink');
+    if (typeof (o.pool as { query?: unknown } | undefined)?.query !== 'function') {
+      throw new ConfigError([{ path: 'PostgresAuditSink.pool', received: typeof o.pool, message: 'must be a pg Pool or Client (anything with query(text, values))', fix: 'pass { pool: new pg.Pool(...), instance }' }]);
+    }
+    if (typeof o.instance !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(o.instance)) {
+      throw new ConfigError([{ path: 'PostgresAuditSink.instance', received: typeof o.instance, message: 'must be 1–128 of [A-Za-z0-9._-]', fix: 'pass one chain name per process, e.g. "mot-cua-1"' }]);
+    }
+    if (o.table !== undefined && typeof o.table !== 'string') {
+      throw new ConfigError([{ path: 'PostgresAuditSink.table', received: typeof o.table, message: 'must be a table name', fix: 'leave it out (dancu_audit) or pass "schema.table"' }]);
+    }
     this.#o = options;
     this.#table = ident(options.table ?? 'dancu_audit');
     this.#clock = options.clock ?? Date.now;

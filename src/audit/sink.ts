@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { Chain } from './chain.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
 
@@ -52,7 +53,11 @@ export class FanOutAuditSink implements AuditSink {
   readonly #sinks: readonly AuditSink[];
 
   constructor(sinks: readonly AuditSink[]) {
-    this.#sinks = sinks;
+    const ok = Array.isArray(sinks) && sinks.length > 0 && Array.from(sinks, (x) => typeof (x as AuditSink | null)?.write === 'function' && typeof (x as AuditSink).close === 'function').every(Boolean);
+    if (!ok) {
+      throw new ConfigError([{ path: 'audit.sink', received: Array.isArray(sinks) ? 'array' : typeof sinks, message: 'FanOutAuditSink takes a non-empty array of sinks { write, close }', fix: 'pass e.g. new FanOutAuditSink([jsonlSink, postgresSink])' }]);
+    }
+    this.#sinks = [...sinks];
   }
 
   async open(): Promise<AuditRecovery> {
@@ -92,6 +97,9 @@ export class PinoAuditSink implements AuditSink {
   readonly #logger: InfoLogger;
 
   constructor(logger: InfoLogger) {
+    if (typeof (logger as InfoLogger | null)?.info !== 'function') {
+      throw new ConfigError([{ path: 'audit.sink', received: logger === null ? 'null' : typeof logger, message: 'PinoAuditSink takes a logger with info(obj, msg)', fix: 'pass a pino logger' }]);
+    }
     this.#logger = logger;
   }
 

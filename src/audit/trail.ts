@@ -129,7 +129,7 @@ export function outcomeOf(result: { found: boolean; match?: boolean } | undefine
   if (err !== undefined) {
     const code = isDancuError(err) ? err.code : 'ERR_UNKNOWN';
     const local = err instanceof QuotaError || code.startsWith('ERR_PURPOSE') || code.startsWith('ERR_GUARD') ||
-      code === 'ERR_INPUT_INVALID' || code === 'ERR_CIRCUIT_OPEN';
+      code === 'ERR_INPUT_INVALID' || code === 'ERR_OPERATOR_REQUIRED' || code === 'ERR_CIRCUIT_OPEN';
     return { outcome: local ? 'denied' : 'error', code };
   }
   if (!result!.found) return { outcome: 'not_found' };

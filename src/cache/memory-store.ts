@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { VerifyAnswer } from '../transport/types.js';
 import type { CachedEntry, CacheStore } from './types.js';
+import { optionsObject } from '../internal/redis.js';
 
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
@@ -62,6 +63,7 @@ export class MemoryCacheStore implements CacheStore {
   readonly #lru: LRUCache<string, string>;
 
   constructor(options: MemoryCacheStoreOptions = {}) {
+    options = optionsObject<MemoryCacheStoreOptions>(options, 'MemoryCacheStore', 'maxEntries');
     const clock = options.clock;
     this.#lru = new LRUCache<string, string>({
       max: options.maxEntries ?? 10_000,

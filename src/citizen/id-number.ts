@@ -1,4 +1,5 @@
 import { PROVINCE_CODES } from './provinces.js';
+import { expectString } from '../errors.js';
 
 /** A parsed 12-digit personal ID number (CCCD / số định danh cá nhân). */
 export interface ParsedPersonalId {
@@ -36,7 +37,7 @@ export function centuryOf(digit: number): number {
 
 /** Normalise: trim and drop inner spaces (IDs are often typed as `079 123 456 789`). */
 export function normaliseIdNumber(raw: string): string {
-  return raw.replace(/\s+/g, '');
+  return expectString(raw, 'idNumber').replace(/\s+/g, '');
 }
 
 /**

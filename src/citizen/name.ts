@@ -1,3 +1,4 @@
+import { expectString } from '../errors.js';
 /**
  * Vietnamese names arrive in NFC or NFD (macOS keyboards, PDFs, some databases), with odd
  * spacing and any case. Two spellings of one name must compare equal and key the same cache
@@ -12,7 +13,7 @@ export const MAX_NAME_LENGTH = 100;
 
 /** NFC, trimmed, inner whitespace collapsed to one space. Case is kept (it is how the name is shown). */
 export function normaliseName(raw: string): string {
-  return raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
+  return expectString(raw, 'fullName').normalize('NFC').trim().replace(/\s+/gu, ' ');
 }
 
 /** The comparison form: {@link normaliseName} then Vietnamese lower case (Đ → đ), NFC again. */

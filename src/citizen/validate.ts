@@ -49,9 +49,16 @@ function invalid(path: string, reason: string, message: string): ValidationError
   return new ValidationError('ERR_INPUT_INVALID', path, reason, message);
 }
 
-/** First zod issue as a typed error. Zod messages name types and keys, never input values. */
-function shapeError(error: z.ZodError): ValidationError {
+/**
+ * First zod issue as a typed error. Zod messages name types, never input values; but an unknown
+ * key is input too (a caller can pass `{ '079190012345': true }`), so it is counted, never named.
+ */
+function shapeError(error: z.ZodError, known: readonly string[]): ValidationError {
   const issue = error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const n = issue.keys.length;
+    return invalid('(input)', issue.code, `${n} unknown key${n === 1 ? '' : 's'}; the input takes only ${known.join(', ')}`);
+  }
   const path = issue.path.map(String).join('.') || '(input)';
   return invalid(path, issue.code, issue.message);
 }
@@ -68,7 +75,7 @@ function checkId(raw: string, now: number): ParsedIdNumber {
  */
 export function validateVerifyInput(raw: unknown, now: number): NormalisedVerifyInput {
   const shaped = verifyShape.safeParse(raw);
-  if (!shaped.success) throw shapeError(shaped.error);
+  if (!shaped.success) throw shapeError(shaped.error, Object.keys(verifyShape.shape));
   const input = shaped.data;
   const id = checkId(input.idNumber, now);
   const name = parseFullName(input.fullName);
@@ -96,6 +103,6 @@ export function validateVerifyInput(raw: unknown, now: number): NormalisedVerify
 /** Step 1 of the pipeline for `lookup`. */
 export function validateLookupInput(raw: unknown, now: number): NormalisedLookupInput {
   const shaped = lookupShape.safeParse(raw);
-  if (!shaped.success) throw shapeError(shaped.error);
+  if (!shaped.success) throw shapeError(shaped.error, Object.keys(lookupShape.shape));
   return { id: checkId(shaped.data.idNumber, now) };
 }

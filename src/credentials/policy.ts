@@ -1,3 +1,4 @@
+import { expectString } from '../errors.js';
 /**
  * Credential hygiene (Đồng Nai, Bình Thuận: leaked, default and shared passwords). A secret is
  * judged by how hard it is to guess, not by which character classes it contains: `Password@123`
@@ -123,6 +124,8 @@ function pieces(secret: string, context: readonly string[]): Piece[] {
  * `context`: words that are known to an attacker (the client id, the system's name).
  */
 export function estimateSecretBits(secret: string, context: readonly string[] = []): number {
+  expectString(secret, 'secret');
+  if (!Array.isArray(context)) context = [];
   return Math.round(pieces(secret, context).reduce((n, p) => n + p.bits, 0) * 10) / 10;
 }
 
@@ -131,8 +134,10 @@ export function estimateSecretBits(secret: string, context: readonly string[] = 
  * attacker knows (the system id, its unit code), checked like the client id.
  */
 export function secretProblems(clientId: string, secret: string, policy: CredentialPolicy, context: readonly string[] = []): string[] {
+  expectString(clientId, 'clientId');
+  expectString(secret, 'clientSecret');
   const problems: string[] = [];
-  const p = { ...DEFAULT_CREDENTIAL_POLICY, ...policy };
+  const p = { ...DEFAULT_CREDENTIAL_POLICY, ...(typeof policy === 'object' && policy !== null ? policy : {}) };
   if (secret.length < p.minLength) problems.push(`shorter than ${p.minLength} characters`);
   if (p.requireMixed) {
     if (!/[A-Z]/.test(secret)) problems.push('no upper-case letter');
@@ -141,7 +146,7 @@ export function secretProblems(clientId: string, secret: string, policy: Credent
     if (!/[^A-Za-z0-9]/.test(secret)) problems.push('no special character');
   }
   if (KNOWN_DEFAULTS.has(secret.toLowerCase())) problems.push('a known default password');
-  const names = [clientId, ...context].filter((w) => w.length >= 3);
+  const names = [clientId, ...(Array.isArray(context) ? context : [])].filter((w): w is string => typeof w === 'string' && w.length >= 3);
   if (names.some((w) => secret.toLowerCase().includes(w.toLowerCase()))) problems.push('contains the client id or the system name');
   const parts = pieces(secret, names);
   const bits = parts.reduce((n, x) => n + x.bits, 0);

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { ConfigError } from '../errors.js';
 
 /** `10.0.0.0/8`, `10.1.2.3`, `2001:db8::/32`: an address or a CIDR block. */
 export function parseCidr(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
@@ -26,7 +27,7 @@ export class Networks {
   constructor(entries: readonly string[]) {
     for (const e of entries) {
       const c = parseCidr(e);
-      if (!c) throw new TypeError(`not an IP address or CIDR block: ${JSON.stringify(e)}`);
+      if (!c) throw new ConfigError([{ path: 'guards.ip', received: typeof e, message: 'an entry is not an IP address or CIDR block', fix: 'list addresses or networks such as "10.20.0.0/16" or "2001:db8::/32"' }]);
       this.#list.addSubnet(c.address, c.prefix, c.family);
     }
     this.size = entries.length;

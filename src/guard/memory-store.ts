@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../internal/time.js';
 import type { CallsResult, DistinctResult, GuardStore } from './types.js';
+import { optionsObject } from '../internal/redis.js';
 
 /** Options of {@link MemoryGuardStore}. */
 export interface MemoryGuardStoreOptions {
@@ -29,6 +30,7 @@ export class MemoryGuardStore implements GuardStore {
   readonly #known: LRUCache<string, Map<string, number>>;
 
   constructor(options: MemoryGuardStoreOptions = {}) {
+    options = optionsObject<MemoryGuardStoreOptions>(options, 'MemoryGuardStore', 'maxKeys');
     this.#clock = options.clock ?? Date.now;
     const max = options.maxKeys ?? 100_000;
     this.#sets = new LRUCache({ max });

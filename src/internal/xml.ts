@@ -1,4 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
+import { ValidationError } from '../errors.js';
+
+const badXml = (reason: string, message: string) => new ValidationError('ERR_INPUT_INVALID', 'xml', reason, message);
 
 /**
  * Characters XML 1.0 can carry (§2.2). Anything else — most C0 controls, lone surrogates, U+FFFE/F —
@@ -14,7 +17,8 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  * would be turned into LF by every XML parser's end-of-line handling, XML 1.0 §2.11).
  */
 export function escapeXml(text: string): string {
-  if (NOT_XML_CHAR.test(text)) throw new TypeError('text contains a character XML 1.0 cannot carry');
+  if (typeof text !== 'string') throw badXml('invalid_type', 'element text must be a string');
+  if (NOT_XML_CHAR.test(text)) throw badXml('not_xml_char', 'text contains a character XML 1.0 cannot carry');
   return text.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]!);
 }
 
@@ -23,9 +27,12 @@ export type XmlNode = string | ReadonlyArray<readonly [name: string, node: XmlNo
 
 /** Serialise children under `prefix:` with escaped text; element names come from code, never from input. */
 export function toXml(prefix: string, children: ReadonlyArray<readonly [string, XmlNode]>): string {
+  if (!Array.isArray(children)) throw badXml('invalid_type', 'children must be an array of [name, text | children] pairs');
   let out = '';
-  for (const [name, node] of children) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new TypeError(`not an XML name: ${name}`);
+  for (const child of children) {
+    if (!Array.isArray(child)) throw badXml('invalid_type', 'each child must be a [name, text | children] pair');
+    const [name, node] = child as [unknown, XmlNode];
+    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw badXml('not_xml_name', 'an element name is not an XML name');
     out += `<${prefix}:${name}>${typeof node === 'string' ? escapeXml(node) : toXml(prefix, node)}</${prefix}:${name}>`;
   }
   return out;
@@ -46,6 +53,6 @@ const parser = new XMLParser({
  * refused outright: SOAP 1.1 forbids it, and it is how entity-expansion attacks arrive.
  */
 export function parseXml(text: string): Record<string, unknown> {
-  if (/<!DOCTYPE/i.test(text)) throw new TypeError('a SOAP message must not contain a DTD');
+  if (/<!DOCTYPE/i.test(text)) throw badXml('dtd', 'a SOAP message must not contain a DTD');
   return parser.parse(text, true) as Record<string, unknown>;
 }

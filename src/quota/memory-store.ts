@@ -1,5 +1,6 @@
 import { nextVietnamMidnight, vietnamDayKey, type Clock } from '../internal/time.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
+import { optionsObject } from '../internal/redis.js';
 
 interface Bucket {
   tokens: number;
@@ -28,7 +29,7 @@ export class MemoryQuotaStore implements QuotaStore {
   #stop: { until: number; reason: ActiveStop['reason'] } | undefined;
 
   constructor(options: MemoryQuotaStoreOptions = {}) {
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = optionsObject<MemoryQuotaStoreOptions>(options, 'MemoryQuotaStore').clock ?? Date.now;
   }
 
   reserve(budgets: readonly BudgetSpec[], cost: number): ReservationResult {

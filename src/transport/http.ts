@@ -335,12 +335,32 @@ const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOU
 
 function classify(err: unknown, userSignal: AbortSignal | undefined, timeoutMs: number, requestId: string | undefined): DancuError {
   if (err instanceof DancuError) return err;
-  if (isRefusedRedirect(err)) return redirected(0, requestId, err);
+  if (isRefusedRedirect(err)) return redirected(0, requestId, safeCause(err));
   if (userSignal?.aborted) return aborted(userSignal, requestId);
   const code = (err as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (err as { code?: unknown }).code;
   if (typeof code === 'string' && UNDICI_TIMEOUTS.has(code)) {
-    return new TransportError('ERR_TIMEOUT', `The upstream did not answer within ${timeoutMs} ms (timeoutMs).`, requestId, { cause: err });
+    return new TransportError('ERR_TIMEOUT', `The upstream did not answer within ${timeoutMs} ms (timeoutMs).`, requestId, { cause: safeCause(err) });
   }
   return new TransportError('ERR_UPSTREAM_UNREACHABLE',
-    'Could not reach the upstream (connection refused, reset or TLS failure); see cause.', requestId, { cause: err });
+    'Could not reach the upstream (connection refused, reset or TLS failure); see cause.', requestId, { cause: safeCause(err) });
+}
+
+/**
+ * A copy of a transport error fit to keep as `cause`: its name, code, errno and syscall, and its
+ * message with every quoted part blanked — `Headers.append: "Bearer …" is an invalid header value`
+ * quotes a header (a token, a signature), and the same goes for URLs and bodies in other messages.
+ * Causes of causes likewise, three deep.
+ */
+export function safeCause(err: unknown, depth = 0): unknown {
+  if (typeof err !== 'object' || err === null) return typeof err === 'string' ? blankQuoted(err) : undefined;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; errno?: unknown; syscall?: unknown; cause?: unknown };
+  const copy = new Error(typeof e.message === 'string' ? blankQuoted(e.message) : 'error') as Error & Record<string, unknown>;
+  Object.defineProperty(copy, 'name', { value: typeof e.name === 'string' ? e.name : 'Error', enumerable: false, configurable: true });
+  for (const k of ['code', 'errno', 'syscall'] as const) if (typeof e[k] === 'string' || typeof e[k] === 'number') copy[k] = e[k];
+  if (e.cause !== undefined && depth < 3) copy.cause = safeCause(e.cause, depth + 1);
+  return copy;
+}
+
+function blankQuoted(text: string): string {
+  return text.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '"…"').replace(/[\r\n]+/g, ' ').slice(0, 300);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UpstreamError } from '../errors.js';
+import { ConfigError, UpstreamError } from '../errors.js';
 import { parseXml, toXml, type XmlNode } from '../internal/xml.js';
 import { parseRetryAfter, upstreamError, type UpstreamFailure } from './errors-map.js';
 import { fromWireCitizen, REFERENCE_ERROR_CODES, WIRE_FIELD_NAMES } from './reference-profile.js';
@@ -103,6 +103,9 @@ const LOOKUP: SoapOperation<'lookup', z.infer<typeof lookupAnswer>> = {
 
 /** `lgspaccesstoken`: base64 of the JSON the gateway expects. A credential: never logged. */
 export function lgspAccessToken(credentials: ClientCredentials, o: LgspSoapProfileOptions): string {
+  if (typeof credentials?.clientId !== 'string' || typeof credentials.clientSecret !== 'string' || typeof o?.appName !== 'string' || typeof o.partnerCode !== 'string') {
+    throw new ConfigError([{ path: 'credentials', received: typeof credentials, message: 'lgspAccessToken needs { clientId, clientSecret } and the profile options { appName, partnerCode }', fix: 'pass the credentials and options the gateway issued' }]);
+  }
   const json = JSON.stringify({
     AccessKey: credentials.clientId,
     SecretKey: credentials.clientSecret,
@@ -145,7 +148,10 @@ function bad(res: WireResponse, what: string, requestId?: string, detail = 'not 
  */
 export function lgspSoapProfile(options: LgspSoapProfileOptions): WireProfile {
   for (const k of ['appName', 'partnerCode', 'integrationCode'] as const) {
-    if (typeof options[k] !== 'string' || options[k].trim() === '') throw new TypeError(`lgspSoapProfile: ${k} is required`);
+    const v = (options as Partial<LgspSoapProfileOptions> | undefined)?.[k];
+    if (typeof v !== 'string' || v.trim() === '') {
+      throw new ConfigError([{ path: `profile.${k}`, received: typeof v, message: 'is required', fix: 'pass the values the provincial gateway issued: lgspSoapProfile({ appName, partnerCode, integrationCode })' }]);
+    }
   }
   const paths = { ...LGSP_DEFAULT_PATHS, ...options.paths };
   const codes: Record<string, UpstreamFailure['kind']> = {};

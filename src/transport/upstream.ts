@@ -1,10 +1,13 @@
 import type { Clock } from '../internal/time.js';
-import { isDancuError, TransportError } from '../errors.js';
+import { isDancuError, TransportError, UpstreamError } from '../errors.js';
 import type { HttpClient } from './http.js';
 import type { CircuitBreaker } from './breaker.js';
 import { retryDelay, sleep, type RetryPolicy } from './retry.js';
 import { TokenManager } from './token.js';
 import type { ClientCredentials, OperationTypes, WireProfile, WireRequest, WireResponse } from './types.js';
+
+/** An access token as a header carries it: visible ASCII only (RFC 6750's b64token and JWTs fit), bounded. */
+const TOKEN = /^[\x21-\x7e]{1,8192}$/;
 
 /** Hooks of one logical call into the steps around the transport. */
 export interface AttemptHooks {
@@ -45,7 +48,17 @@ export class Upstream {
     this.#breaker = breaker;
     this.#credentials = credentials;
     this.#tokens = new TokenManager(
-      async () => profile.token.parse(await http.send(profile.token.build(credentials))),
+      async () => {
+        const res = await http.send(profile.token.build(credentials));
+        const answer = profile.token.parse(res);
+        // It goes into a header of every request: a token a header cannot carry (CR/LF, spaces,
+        // non-ASCII) is refused here, unquoted, instead of failing inside fetch with the token in the message.
+        if (typeof answer?.accessToken !== 'string' || !TOKEN.test(answer.accessToken)) {
+          throw new UpstreamError('ERR_UPSTREAM_RESPONSE', res.status,
+            'The token endpoint answered an access token with characters an HTTP header cannot carry (or none); it was not used.');
+        }
+        return answer;
+      },
       clock,
       refreshSkewMs,
     );
