@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REPLAY_MARGIN_MS, replayClockShift, runReplays, table } from '../src/cli/replays.js';
+import { demoExitCode, REPLAY_MARGIN_MS, replayClockShift, runReplays, table } from '../src/cli/replays.js';
 import { runTour } from '../src/cli/tour.js';
 import { nextVietnamMidnight } from '../src/internal/time.js';
 
@@ -52,4 +52,38 @@ describe('replay clock', () => {
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect([ok, report.ok, report.clockShiftMs]).toEqual([true, true, REPLAY_MARGIN_MS]);
   }, 60_000);
+});
+
+describe('the demo\'s verdicts can fail: each flips to ✗ and the exit code is 1', () => {
+  const quiet = () => undefined;
+
+  it('a naive run that does not lock is no reproduction of the incident', async () => {
+    const report = await runReplays({ scenarios: ['hai-duong'], write: quiet, faults: { naiveLockThreshold: 1_000_000 } });
+    expect(report.runs.map((r) => [r.client, r.locked, r.verdict.ok])).toEqual([['naive', false, false], ['dancu', false, true]]);
+    expect([report.ok, demoExitCode(report)]).toEqual([false, 1]);
+    expect(table(report).join('\n')).toContain('✗ FAILED');
+  }, 120_000);
+
+  it('a dancu run whose trail fails verification is not "prevented"', async () => {
+    const report = await runReplays({ scenarios: ['long-an'], write: quiet, faults: { tamperTrail: true } });
+    const dancu = report.runs.find((r) => r.client === 'dancu')!;
+    expect(dancu.verdict).toMatchObject({ ok: false, text: expect.stringContaining('audit trail did NOT verify') });
+    expect(dancu.refused['AUDIT TRAIL INVALID']).toBe(1);
+    expect(report.runs.find((r) => r.client === 'naive')!.verdict.ok).toBe(true);
+    expect([report.ok, demoExitCode(report)]).toEqual([false, 1]);
+  }, 120_000);
+
+  it('a guard that lets the macro through fails the Quảng Trị verdict', async () => {
+    const report = await runReplays({ scenarios: ['quang-tri'], write: quiet, faults: { dancuGuards: { enumeration: false } } });
+    const dancu = report.runs.find((r) => r.client === 'dancu')!;
+    expect(dancu.upstreamRequests).toBeGreaterThan(128 * 3);
+    expect(dancu.verdict.ok).toBe(false);
+    expect([report.ok, demoExitCode(report)]).toEqual([false, 1]);
+  }, 180_000);
+
+  it('without faults, every verdict of these scenarios holds and the exit code is 0', async () => {
+    const report = await runReplays({ scenarios: ['long-an', 'dong-nai'], write: quiet });
+    expect(report.runs.every((r) => r.verdict.ok)).toBe(true);
+    expect(demoExitCode(report)).toBe(0);
+  }, 120_000);
 });

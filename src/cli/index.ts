@@ -7,7 +7,7 @@ import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.j
 import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
 import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
-import { runReplays, SCENARIOS, type ScenarioId } from './replays.js';
+import { demoExitCode, runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { createSandbox } from '../testing/index.js';
 
 const HELP = `dancu ${VERSION} — compliant client for the CSDLQG dân cư verification API
@@ -207,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
       progress: process.stderr,
       ...(scenarios ? { scenarios: scenarios as ScenarioId[] } : {}),
     });
-    return report.ok ? 0 : 1;
+    return demoExitCode(report);
   }
   if (command === 'doctor') {
     const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JsonlAuditSink } from '../audit/jsonl-sink.js';
 import { deriveAuditKeys } from '../audit/keys.js';
 import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type CallContext, type DancuClient, type DancuClientOptions } from '../index.js';
@@ -24,6 +25,14 @@ export interface ReplayOptions {
   progress?: NodeJS.WriteStream | undefined;
   /** The real clock (default `Date.now`); the replays run on it, set back when a Vietnam midnight is near ({@link ReplayReport.clockShiftMs}). */
   clock?: Clock;
+  /**
+   * Faults that must flip verdicts to ✗, for the tests of the verdicts themselves (never set by the
+   * CLI): the naive runs' sandbox locks only past `naiveLockThreshold`; every dancu run's trail has a
+   * byte flipped before it is verified (`tamperTrail`); the dancu runs use `dancuGuards` instead of
+   * their own guards.
+   * @internal
+   */
+  faults?: { naiveLockThreshold?: number; tamperTrail?: boolean; dancuGuards?: DancuClientOptions['guards'] };
 }
 
 /** One run of a scenario: with the naive client or through dancu. */
@@ -104,7 +113,7 @@ export async function runReplays(options: ReplayOptions = {}): Promise<ReplayRep
   const { clock, shiftMs: clockShiftMs } = replayClock(options.clock ?? Date.now, REPLAY_MARGIN_MS * scale);
   const runs: RunResult[] = [];
   try {
-    for (const s of chosen) runs.push(...(await REPLAYS[s](scale, progress, clock)));
+    for (const s of chosen) runs.push(...(await REPLAYS[s](scale, progress, clock, options.faults ?? {})));
   } finally {
     progress.done();
   }
@@ -116,9 +125,11 @@ export async function runReplays(options: ReplayOptions = {}): Promise<ReplayRep
 }
 
 /** A scenario: its runs at `scale`, the sandbox and the clients on `clock`. */
-const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => Promise<RunResult[]>> = {
+type Faults = NonNullable<ReplayOptions['faults']>;
+
+const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock, faults: Faults) => Promise<RunResult[]>> = {
   /** Hải Dương: a feature re-verified every citizen at each login, submission and sync. */
-  async 'hai-duong'(scale, p, clock) {
+  async 'hai-duong'(scale, p, clock, faults) {
     const citizens = 2_000 * scale;
     const events = ['login', 'submit', 'submit', 'sync', 'sync', 'sync'] as const;
     const calls = (s: Sandbox) => shuffle(s.population.slice(0, citizens).flatMap((c) => events.map((e) => ({ c, e }))), 7);
@@ -126,13 +137,13 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
     const who = (e: string, i: number) => (e === 'sync' ? { id: 'he-thong.dong-bo', ip: '10.20.0.5' } : { id: `cb.${String(i % 40).padStart(2, '0')}`, ip: `10.20.1.${(i % 40) + 10}` });
 
     p.label('Hải Dương — naive');
-    const naive = await naiveRun('hai-duong', { populationSize: citizens, clock }, async (s, call) => {
+    const naive = await naiveRun(faults, 'hai-duong', { populationSize: citizens, clock }, async (s, call) => {
       let i = 0;
       return pool(calls(s), 16, async ({ c, e }) => (p.add(1), call(c, who(e, i++), VERIFY)));
     });
 
     p.label('Hải Dương — dancu');
-    const dancu = await dancuRun('hai-duong', { populationSize: citizens, clock }, {}, async (s, client) => {
+    const dancu = await dancuRun(faults, 'hai-duong', { populationSize: citizens, clock }, {}, async (s, client) => {
       let i = 0;
       return pool(calls(s), 16, async ({ c, e }) => (p.add(1), verify(client, c, who(e, i++), VERIFY)));
     });
@@ -148,7 +159,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
   },
 
   /** Quảng Trị: one officer's macro tried every birth year 1923–2014 for each row. */
-  async 'quang-tri'(scale, p, clock) {
+  async 'quang-tri'(scale, p, clock, faults) {
     const rows = 128 * scale;
     const years = Array.from({ length: 92 }, (_, i) => String(1923 + i));
     const macro = { id: 'cb.quangtri', ip: '10.30.1.25' };
@@ -157,7 +168,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
     const population = Math.ceil(rows * 12.5);
 
     p.label('Quảng Trị — naive');
-    const naive = await naiveRun('quang-tri', { populationSize: population, clock }, async (s, call) => {
+    const naive = await naiveRun(faults, 'quang-tri', { populationSize: population, clock }, async (s, call) => {
       const out: Outcome[] = [];
       for (const row of legacy(s)) for (const y of years) out.push((p.add(1), await call({ ...row, idNumber: row.legacyIdNumber!, dateOfBirth: y }, macro, VERIFY)));
       return out;
@@ -167,7 +178,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
     const K = 3;
     let rowsFound = 0;
     let colleagueAnswered = 0;
-    const dancu = await dancuRun('quang-tri', { populationSize: population, clock }, { guards: { enumeration: { maxDistinct: K }, velocity: { perMinute: 20 } } }, async (s, client) => {
+    const dancu = await dancuRun(faults, 'quang-tri', { populationSize: population, clock }, { guards: { enumeration: { maxDistinct: K }, velocity: { perMinute: 20 } } }, async (s, client) => {
       const out: Outcome[] = [];
       rowsFound = legacy(s).length;
       for (const row of legacy(s)) {
@@ -190,7 +201,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
   },
 
   /** Long An: the API used for purposes it was not licensed for, and the account lent to another system. */
-  async 'long-an'(_scale, p, clock) {
+  async 'long-an'(_scale, p, clock, faults) {
     const licensed = ['HT-KHAISINH', 'DD-CAPGCN'];
     const officer = { id: 'cb.longan', ip: '10.40.1.5' };
     const other = { id: 'he-thong-khac', ip: '10.99.0.7' };
@@ -202,11 +213,11 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
     const misuse = (r: Run) => r.upstreamMisuse ?? 0;
 
     p.label('Long An — naive');
-    const naive = await naiveRun('long-an', { populationSize: 600, licensedPurposes: licensed, clock }, async (s, call) =>
+    const naive = await naiveRun(faults, 'long-an', { populationSize: 600, licensedPurposes: licensed, clock }, async (s, call) =>
       pool(traffic(s), 8, async ({ c, who, purpose }) => (p.add(1), call(c, who, purpose))));
 
     p.label('Long An — dancu');
-    const dancu = await dancuRun('long-an', { populationSize: 600, licensedPurposes: licensed, clock }, {}, async (s, client) =>
+    const dancu = await dancuRun(faults, 'long-an', { populationSize: 600, licensedPurposes: licensed, clock }, {}, async (s, client) =>
       pool(traffic(s), 8, async ({ c, who, purpose }) => (p.add(1), verify(client, c, who, purpose))));
     return [
       judge(naive, misuse(naive) > 0, `${misuse(naive)} requests under unlicensed purposes reached the upstream: grounds to cut the account`),
@@ -216,7 +227,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
   },
 
   /** Đồng Nai / Bình Thuận: a default password, a leaked account used from an unknown address. */
-  async 'dong-nai'(_scale, p, clock) {
+  async 'dong-nai'(_scale, p, clock, faults) {
     const DEFAULT_PASSWORD = 'Admin@123';
     const officer = (i: number) => ({ id: `cb.${i % 4}`, ip: `10.50.1.${10 + (i % 4)}` });
     const intruder = { id: 'cb.0', ip: '203.0.113.66' }; // an officer's account, from outside the province network
@@ -226,7 +237,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
     ];
 
     p.label('Đồng Nai / Bình Thuận — naive');
-    const naive = await naiveRun('dong-nai', { populationSize: 600, credentials: { clientId: 'dongnai-motcua', clientSecret: DEFAULT_PASSWORD }, clock }, async (s, call) =>
+    const naive = await naiveRun(faults, 'dong-nai', { populationSize: 600, credentials: { clientId: 'dongnai-motcua', clientSecret: DEFAULT_PASSWORD }, clock }, async (s, call) =>
       pool(traffic(s), 8, async ({ c, who }) => (p.add(1), call(c, who, VERIFY))));
 
     p.label('Đồng Nai / Bình Thuận — dancu');
@@ -238,7 +249,7 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock) => 
       refusedToStart = isDancuError(err) ? err.code : String(err);
     }
     // 2. With the secret rotated and the province network on the allowlist, the intruder is refused.
-    const dancu = await dancuRun('dong-nai', { populationSize: 600, clock }, { guards: { ip: { allow: ['10.50.0.0/16'] } } }, async (s, client) => {
+    const dancu = await dancuRun(faults, 'dong-nai', { populationSize: 600, clock }, { guards: { ip: { allow: ['10.50.0.0/16'] } } }, async (s, client) => {
       const out = await pool(traffic(s), 8, async ({ c, who }) => (p.add(1), verify(client, c, who, VERIFY)));
       // An officer from a new address inside the network: served, and an alert is raised.
       out.push((p.add(1), await verify(client, s.population[599]!, { id: 'cb.1', ip: '10.50.7.7' }, VERIFY)));
@@ -257,11 +268,31 @@ interface Outcome {
   ok: boolean;
   reason?: string;
 }
-type Run = Omit<RunResult, 'verdict'> & { upstreamMisuse?: number; alerts?: number };
+type Run = Omit<RunResult, 'verdict'> & { upstreamMisuse?: number; alerts?: number; auditOk?: boolean };
 
+/**
+ * The verdict of a run. A dancu run holds only with a verified trail as well: an incident
+ * "prevented" without the record a regulator asks for is not prevented.
+ */
 function judge(run: Run, ok: boolean, text: string): RunResult {
-  const { upstreamMisuse: _m, alerts: _a, ...rest } = run;
+  const { upstreamMisuse: _m, alerts: _a, auditOk, ...rest } = run;
+  if (run.client === 'dancu' && auditOk !== true) return { ...rest, verdict: { ok: false, text: `${text}; but the audit trail did NOT verify` } };
   return { ...rest, verdict: { ok, text } };
+}
+
+/** The process exit code of `dancu demo`: 0 only when every verdict holds. */
+export function demoExitCode(report: Pick<ReplayReport, 'ok'>): 0 | 1 {
+  return report.ok ? 0 : 1;
+}
+
+/** Flip one byte in the middle of the first day file of a trail (a fault for the verdict tests). */
+async function flipAByte(chainDir: string): Promise<void> {
+  const [file] = await JsonlAuditSink.dayFiles(chainDir);
+  if (file === undefined) return;
+  const bytes = await readFile(file);
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41;
+  await writeFile(file, bytes);
 }
 
 function tally(scenario: ScenarioId, client: 'naive' | 'dancu', sandbox: Sandbox, outcomes: Outcome[], licensed?: readonly string[]): Run {
@@ -286,11 +317,12 @@ type NaiveCall = (c: Pick<SandboxCitizen, 'idNumber' | 'fullName' | 'dateOfBirth
 
 /** The naive integration: plain `fetch` against the reference API, no purpose check, no dedup, no quota. */
 async function naiveRun(
+  faults: Faults,
   scenario: ScenarioId,
   sandboxOptions: Parameters<typeof createSandbox>[0],
   body: (s: Sandbox, call: NaiveCall) => Promise<Outcome[]>,
 ): Promise<Run> {
-  const sandbox = await createSandbox({ lockThreshold: LOCK, ...sandboxOptions });
+  const sandbox = await createSandbox({ lockThreshold: faults.naiveLockThreshold ?? LOCK, ...sandboxOptions });
   try {
     const basic = Buffer.from(`${sandbox.credentials.clientId}:${sandbox.credentials.clientSecret}`).toString('base64');
     const t = await fetch(new URL(REFERENCE_PATHS.token, sandbox.url), {
@@ -329,6 +361,7 @@ function baseOptions(s: { url: string; credentials: { clientId: string; clientSe
  * Vietnam day), cache, guards, and a durable, signed audit trail that is verified after the run.
  */
 async function dancuRun(
+  faults: Faults,
   scenario: ScenarioId,
   sandboxOptions: Parameters<typeof createSandbox>[0],
   extra: Partial<DancuClientOptions>,
@@ -342,15 +375,16 @@ async function dancuRun(
     ...(sandboxOptions?.clock ? { clock: sandboxOptions.clock } : {}), // the sandbox's: one day for both
     audit: { directory: dir, instance: scenario, secret },
     ...extra,
-    guards: { ...extra.guards, onAlert: () => void alerts++ },
+    guards: { ...(faults.dancuGuards ?? extra.guards), onAlert: () => void alerts++ },
   }));
   try {
     const outcomes = await body(sandbox, client);
     await client.close();
+    if (faults.tamperTrail) await flipAByte(join(dir, scenario));
     const [trail] = await verifyDirectory(join(dir, scenario), deriveAuditKeys(secret, 'k1').checkpoint);
     const run = tally(scenario, 'dancu', sandbox, outcomes, sandboxOptions?.licensedPurposes);
     if (!trail?.ok) run.refused['AUDIT TRAIL INVALID'] = 1;
-    return { ...run, auditEvents: trail?.ok ? trail.events : 0, alerts };
+    return { ...run, auditEvents: trail?.ok ? trail.events : 0, alerts, auditOk: trail?.ok === true };
   } finally {
     await client.close();
     await sandbox.close();
