@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import type { LookupResult, VerifyResult } from './api.js';
+import type { AuditTrail } from './audit/trail.js';
 import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
-import type { LookupResult, VerifyResult } from './client.js';
-import type { CallContext, LookupContext } from './context.js';
-import { DancuError } from './errors.js';
+import { validateContext, type CallContext, type LookupContext } from './context.js';
+import { SessionEndedError, ValidationError } from './errors.js';
 
 /** Options of `client.session()`. */
 export interface SessionOptions {
@@ -87,7 +89,23 @@ export class Session implements ClientSession {
   }
 
   async #ready(): Promise<void> {
-    if (this.#ended) throw new DancuError('ERR_SESSION_ENDED', 'This session has ended (logout); start a new one with client.session().');
+    if (this.#ended) throw new SessionEndedError();
     await this.#login;
   }
+}
+
+/**
+ * Start an operator's session on `trail` (its `session.login` is written before the first call of
+ * the session goes on). Options are checked as a call's operator is: `ERR_OPERATOR_REQUIRED` or
+ * `ERR_INPUT_INVALID`, never a bare TypeError.
+ */
+export function openSession(options: SessionOptions, client: Caller, trail: Pick<AuditTrail, 'ready' | 'write'>): ClientSession {
+  const o = (typeof options === 'object' && options !== null ? options : {}) as Partial<Record<keyof SessionOptions, unknown>>;
+  const operator = validateContext({ purpose: { code: '-' }, operator: { id: o.operatorId, ip: o.ip, sessionId: o.sessionId ?? randomUUID() } }, false).operator;
+  if (o.userAgent !== undefined && typeof o.userAgent !== 'string') throw new ValidationError('ERR_INPUT_INVALID', 'userAgent', 'invalid_type', 'must be a string');
+  const full = { ...operator, sessionId: operator.sessionId!, ...(o.userAgent ? { userAgent: o.userAgent.slice(0, 256) } : {}) };
+  return new Session(client, full, async (type) => {
+    await trail.ready();
+    await trail.write([{ type, operator: full }]);
+  });
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, CredentialError, DEFAULT_CREDENTIAL_POLICY, estimateSecretBits, secretProblems, type DancuClientOptions } from '../src/index.js';
+import { createClient, CredentialError, MemoryAuditSink, DEFAULT_CREDENTIAL_POLICY, estimateSecretBits, secretProblems, type DancuClientOptions } from '../src/index.js';
 import { SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const base: DancuClientOptions = {
@@ -10,6 +10,7 @@ const base: DancuClientOptions = {
   credentials: { clientId: 'mot-cua-tinh', clientSecret: 'Vq7#tR2m-Lw9$kP4' },
   system: { id: 'mot-cua', unitCode: 'H29', version: '1.0.0' },
   purposes: SANDBOX_PURPOSES,
+  audit: { sink: new MemoryAuditSink() }, // never a ./dancu-audit in the repository
 };
 const withSecret = (clientSecret: string, extra: Partial<DancuClientOptions> = {}) =>
   ({ ...base, ...extra, credentials: { ...base.credentials, clientSecret, ...(extra.credentials ?? {}) } }) as DancuClientOptions;

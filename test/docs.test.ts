@@ -18,8 +18,8 @@ describe('the docs say what the code does', () => {
 
   it('configuration.md documents every option', async () => {
     const doc = await read('docs/configuration.md');
-    const src = await read('src/config.ts');
-    const block = src.slice(src.indexOf('const optionsSchema = z.strictObject({'));
+    const src = await read('src/config/schema.ts');
+    const block = src.slice(src.indexOf('export const optionsSchema = z.strictObject({'));
     const options = [...block.matchAll(/^ {2}([a-zA-Z]+): /gm)].map((m) => m[1]!);
     expect(options.length).toBeGreaterThan(15);
     for (const o of options) expect(doc, o).toContain(`| \`${o}\``);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as dancu from '../src/index.js';
 
 describe('errors', () => {
@@ -19,9 +19,9 @@ describe('errors', () => {
   });
 
   it('instanceof and isDancuError work across two copies of the package (duplicate installs)', async () => {
-    // A query string makes Vite load a second, independent instance of the module.
-    const specifier = '../src/errors.ts?duplicate-install';
-    const other = (await import(/* @vite-ignore */ specifier)) as typeof import('../src/errors.js');
+    // A fresh module registry loads a second, independent copy of the error modules.
+    vi.resetModules();
+    const other = (await import('../src/errors.js')) as typeof import('../src/errors.js');
     expect(other.DancuError).not.toBe(dancu.DancuError);
     const foreign = new other.RateLimitedError(1000);
     expect(foreign).toBeInstanceOf(dancu.DancuError);
@@ -42,7 +42,7 @@ describe('errors', () => {
   it('every code is documented in docs/errors.md', async () => {
     const { readFile } = await import('node:fs/promises');
     const doc = await readFile(new URL('../docs/errors.md', import.meta.url), 'utf8');
-    const src = await readFile(new URL('../src/errors.ts', import.meta.url), 'utf8');
+    const src = await readFile(new URL('../src/errors/base.ts', import.meta.url), 'utf8');
     const codes = [...src.matchAll(/\| '(ERR_[A-Z_]+)'/g)].map((m) => m[1]!);
     expect(codes.length).toBeGreaterThan(15);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);

@@ -5,7 +5,7 @@
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isDancuError } from '../src/index.js';
+import { createClient, isDancuError, MemoryAuditSink } from '../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const sandbox = await createSandbox({ listen: false, populationSize: 50, lockThreshold: 20 });
@@ -34,6 +34,7 @@ describe('vendor-style tests with msw', () => {
       credentials: sandbox.credentials,
       system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' },
       purposes: SANDBOX_PURPOSES,
+      audit: { sink: new MemoryAuditSink() }, // the trail has its own tests; none in the repository
     });
   const client = makeClient();
   afterAll(() => client.close());

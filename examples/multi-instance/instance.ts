@@ -17,6 +17,7 @@ const client = createClient({
   system: { id: 'mot-cua', unitCode: 'UBND-X', version: '1.0.0' },
   purposes: SANDBOX_PURPOSES,
   stateSecret: env('DANCU_STATE_SECRET'), // the same in every process: keys the guard state they share in Redis
+  audit: { directory: process.env['DANCU_AUDIT_DIR'] ?? 'dancu-audit' }, // one chain per process, in one directory
   quota: {
     store: new RedisQuotaStore({ client: redis, prefix: env('QUOTA_PREFIX') }),
     perDay: Number(env('PER_DAY')),

@@ -8,6 +8,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createSandbox } from '../../src/testing/index.js';
@@ -20,6 +23,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ up
   const perDay = Number(values['per-day'] ?? 200);
   const calls = Number(values.calls ?? 150);
   const sandbox = await createSandbox({ populationSize: calls });
+  const auditDir = await mkdtemp(join(tmpdir(), 'dancu-multi-instance-'));
   try {
     const env = {
       ...process.env,
@@ -29,6 +33,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ up
       SANDBOX_CLIENT_SECRET: sandbox.credentials.clientSecret,
       QUOTA_PREFIX: `example-${randomUUID()}`, // one prefix = one deployment's budgets
       // In production: from your secret store, the same in every process (keys the shared guard state).
+      DANCU_AUDIT_DIR: process.env['DANCU_AUDIT_DIR'] ?? auditDir,
       DANCU_STATE_SECRET: process.env['DANCU_STATE_SECRET'] ?? randomBytes(32).toString('base64url'),
       PER_DAY: String(perDay),
       QUOTA_STORE_TIMEOUT_MS: process.env['QUOTA_STORE_TIMEOUT_MS'] ?? '1000',
@@ -42,6 +47,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<{ up
     return report;
   } finally {
     await sandbox.close();
+    await rm(auditDir, { recursive: true, force: true });
   }
 }
 

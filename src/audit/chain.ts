@@ -11,11 +11,6 @@ export const GENESIS = '0'.repeat(64);
  * A verifier can then check a line by hashing its own text (no re-serialisation), and a line that a
  * tool re-serialised still verifies through `hashOf`.
  */
-export function serializeEvent(event: AuditEvent): string {
-  const { hash, ...rest } = event;
-  return lineOf(canonicalJson(rest), hash);
-}
-
 function lineOf(canonical: string, hash: string): string {
   return `${canonical.slice(0, -1)},"hash":"${hash}"}`;
 }
@@ -23,7 +18,7 @@ function lineOf(canonical: string, hash: string): string {
 /**
  * A batch linked onto a chain, as a durable sink stores it: event `i` is `bodies[i]` with
  * `seq = firstSeq + i`, `prevHash` (for `i > 0`, `hashes[i - 1]`) and `hashes[i]`; `lines[i]` is its
- * line ({@link serializeEvent}). No event object is built: a sink that stores lines needs none.
+ * line (`lineOf`: canonical JSON, then `"hash"`). No event object is built: a sink that stores lines needs none.
  */
 export interface LinkedBatch {
   bodies: readonly AuditEventBody[];

@@ -1,7 +1,7 @@
 import { toVietnamIso, type Clock } from '../internal/time.js';
 import { signCheckpoint, type Checkpoint, type LinkedBatch } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
-import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
+import { AuditEventSchema, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
 import { optionsObject } from '../internal/redis.js';
 import { ConfigError } from '../errors.js';

@@ -1,11 +1,12 @@
 import { createHmac, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { maskIdNumber, normaliseIdNumber } from '../citizen/id-number.js';
-import { AuditError, isDancuError, QuotaError } from '../errors.js';
+import { AuditError } from '../errors.js';
 import { BoundedMemo } from '../internal/memo.js';
 import { toVietnamIso, type Clock } from '../internal/time.js';
 import { VERSION } from '../version.js';
 import { AUDIT_SCHEMA_VERSION, type AuditEventBody } from './schema.js';
 import type { AuditSink } from './sink.js';
+import { closedAtRestart, configLoaded, recovered, type EventDraft } from './events.js';
 
 /** Audit settings after validation and defaults. */
 export interface AuditPlan {
@@ -17,8 +18,6 @@ export interface AuditPlan {
   failOpen: boolean;
 }
 
-/** An event as the client describes it; the trail adds version, time, id and system. */
-type EventDraft = Omit<AuditEventBody, 'v' | 'ts' | 'eventId' | 'system'>;
 
 /**
  * Step 6 of the pipeline, and every other event: builds events (system, time, id, subject HMAC)
@@ -62,17 +61,12 @@ export class AuditTrail {
 
   async #start(): Promise<void> {
     const recovery = await this.#guard(async () => (await this.#plan.sink.open?.()) ?? { tornBytes: 0, danglingIntents: [] });
-    const events: EventDraft[] = [];
+    const drafts: EventDraft[] = [];
     if (recovery && (recovery.tornBytes > 0 || recovery.danglingIntents.length > 0)) {
-      events.push({ type: 'audit.recovered', detail: { tornBytes: recovery.tornBytes, danglingIntents: recovery.danglingIntents.length } });
-      for (const i of recovery.danglingIntents) {
-        const e: EventDraft = { type: 'lookup.outcome', intentId: i.eventId, outcome: 'unknown', code: 'CRASHED_BEFORE_OUTCOME', detail: { chain: i.system.instance, intentSeq: i.seq } };
-        for (const k of ['operator', 'purpose', 'operation', 'subject', 'fields', 'requestId'] as const) if (i[k] !== undefined) (e as Record<string, unknown>)[k] = i[k];
-        events.push(e);
-      }
+      drafts.push(recovered(recovery.tornBytes, recovery.danglingIntents.length), ...recovery.danglingIntents.map(closedAtRestart));
     }
-    events.push({ type: 'config.loaded', detail: this.#configDetail });
-    await this.write(events);
+    drafts.push(configLoaded(this.#configDetail));
+    await this.write(drafts);
   }
 
   /** Subject of an ID number: keyed HMAC + masked form (+ the raw value only if configured). */
@@ -122,17 +116,4 @@ export class AuditTrail {
       throw new AuditError(cause);
     }
   }
-}
-
-/** The outcome of a result or an error, for `lookup.outcome` and `cache.hit`. */
-export function outcomeOf(result: { found: boolean; match?: boolean } | undefined, err?: unknown): Pick<AuditEventBody, 'outcome' | 'code'> {
-  if (err !== undefined) {
-    const code = isDancuError(err) ? err.code : 'ERR_UNKNOWN';
-    const local = err instanceof QuotaError || code.startsWith('ERR_PURPOSE') || code.startsWith('ERR_GUARD') ||
-      code === 'ERR_INPUT_INVALID' || code === 'ERR_OPERATOR_REQUIRED' || code === 'ERR_CIRCUIT_OPEN';
-    return { outcome: local ? 'denied' : 'error', code };
-  }
-  if (!result!.found) return { outcome: 'not_found' };
-  if (result!.match === undefined) return { outcome: 'found' };
-  return { outcome: result!.match ? 'match' : 'mismatch' };
 }

@@ -38,13 +38,26 @@ export interface DedupOutcome {
   source: ResultSource;
 }
 
+/**
+ * What {@link Dedup.begin} hands a call: an answer to serve (from the cache, or joined from an
+ * identical call in flight), or the lead — then the call asks the upstream itself and must end
+ * with `settle(entry)` or `fail(err)`, which answer every call that joined it.
+ */
+export type DedupSlot =
+  | { lead: false; entry: CachedEntry; source: 'cache' | 'joined' }
+  | { lead: true; settle(entry: CachedEntry): Promise<void>; fail(err: unknown): Promise<void> };
+
 const POLL_MS = 15;
+
+/** The lead of a call nobody shares (cache off): nothing to store, nobody to answer. */
+const ALONE: DedupSlot = { lead: true, settle: () => Promise.resolve(), fail: () => Promise.resolve() };
 
 /**
  * Step 4 of the pipeline. Single-flight in the process (a Map of pending promises, dropped when
  * they settle, so a failure is never cached), then the cache store, then — for a shared store —
  * a per-key lock so that one process calls while the others wait for its answer (bounded by
- * `joinTimeoutMs`, after which they call themselves, under quota).
+ * `joinTimeoutMs`, after which they call themselves, under quota). The call that leads does the
+ * work itself and reports back through its slot: nothing is called back from in here.
  */
 export class Dedup {
   readonly #plan: CachePlan;
@@ -55,21 +68,51 @@ export class Dedup {
     this.#plan = plan;
   }
 
-  async run(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<DedupOutcome> {
-    if (!this.#plan.enabled) return { entry: await call(), source: 'upstream' };
+  /** Serve, join, or lead the call for `key` (the leader's failure rejects its joiners too). */
+  async begin(key: string, subject: string): Promise<DedupSlot> {
+    if (!this.#plan.enabled) return ALONE;
     const pending = this.#inflight.get(key);
     if (pending) {
       this.#counters.joins++;
       const out = await pending;
-      return { entry: out.entry, source: out.source === 'upstream' ? 'joined' : out.source };
+      return { lead: false, entry: out.entry, source: out.source === 'upstream' ? 'joined' : (out.source as 'cache' | 'joined') };
     }
-    const p = this.#resolve(key, subject, call);
-    this.#inflight.set(key, p);
+    let resolve!: (o: DedupOutcome) => void;
+    let reject!: (err: unknown) => void;
+    const shared = new Promise<DedupOutcome>((res, rej) => ((resolve = res), (reject = rej)));
+    shared.catch(() => undefined); // joiners get it; nobody else must
+    this.#inflight.set(key, shared);
+    const done = () => this.#inflight.delete(key);
+    let found: DedupOutcome | { lead: true; token: string | undefined };
     try {
-      return await p;
-    } finally {
-      this.#inflight.delete(key);
+      found = await this.#find(key);
+    } catch (err) {
+      done();
+      reject(err);
+      throw err;
     }
+    if (!('lead' in found)) {
+      done();
+      resolve(found);
+      return { lead: false, entry: found.entry, source: found.source as 'cache' | 'joined' };
+    }
+    const token = found.token;
+    const release = () => (token === undefined ? Promise.resolve() : this.#safe(() => this.#plan.store.release!(key, token), undefined));
+    return {
+      lead: true,
+      settle: async (entry) => {
+        const ttl = this.#ttlFor(entry.answer);
+        if (ttl > 0) await this.#safe(() => this.#plan.store.set(key, subject, entry, ttl), undefined);
+        await release();
+        done();
+        resolve({ entry, source: 'upstream' });
+      },
+      fail: async (err) => {
+        await release(); // failures are never stored
+        done();
+        reject(err);
+      },
+    };
   }
 
   async stats(): Promise<CacheStats> {
@@ -81,7 +124,8 @@ export class Dedup {
     return Promise.resolve(this.#plan.store.invalidateSubject(subject));
   }
 
-  async #resolve(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<DedupOutcome> {
+  /** A cached or joined answer, or the lead (with the lock's token for a shared store). */
+  async #find(key: string): Promise<DedupOutcome | { lead: true; token: string | undefined }> {
     const store = this.#plan.store;
     const hit = await this.#get(key);
     if (hit) {
@@ -89,7 +133,7 @@ export class Dedup {
       return { entry: hit, source: 'cache' };
     }
     this.#counters.misses++;
-    if (!store.acquire || !store.release) return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
+    if (!store.acquire || !store.release) return { lead: true, token: undefined };
 
     const deadline = Date.now() + this.#plan.joinTimeoutMs;
     for (;;) {
@@ -98,14 +142,11 @@ export class Dedup {
       const token = randomBytes(12).toString('base64url');
       const taken = await this.#safe<boolean | 'unknown'>(() => store.acquire!(key, this.#lockTtl(), token), 'unknown');
       if (taken !== false) {
-        try {
-          // The holder before us may have stored its answer between our read and our lock.
-          const late = await this.#get(key);
-          if (late) return this.#joined(late);
-          return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
-        } finally {
-          await this.#safe(() => store.release!(key, token), undefined);
-        }
+        // The holder before us may have stored its answer between our read and our lock.
+        const late = await this.#get(key);
+        if (!late) return { lead: true, token };
+        await this.#safe(() => store.release!(key, token), undefined);
+        return this.#joined(late);
       }
       // Another process is calling: wait for its answer.
       while (Date.now() < deadline) {
@@ -114,20 +155,13 @@ export class Dedup {
         if (joined) return this.#joined(joined);
         if (!(await this.#safe(() => store.held!(key), false))) break; // it failed (nothing cached): take over
       }
-      if (Date.now() >= deadline) return { entry: await this.#callAndStore(key, subject, call), source: 'upstream' };
+      if (Date.now() >= deadline) return { lead: true, token: undefined };
     }
   }
 
   #joined(entry: CachedEntry): DedupOutcome {
     this.#counters.joins++;
     return { entry, source: 'joined' };
-  }
-
-  async #callAndStore(key: string, subject: string, call: () => Promise<CachedEntry>): Promise<CachedEntry> {
-    const entry = await call(); // a rejection propagates: failures are never stored
-    const ttl = this.#ttlFor(entry.answer);
-    if (ttl > 0) await this.#safe(() => this.#plan.store.set(key, subject, entry, ttl), undefined);
-    return entry;
   }
 
   #ttlFor(answer: VerifyAnswer | LookupAnswer): number {

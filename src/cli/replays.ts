@@ -1,72 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { JsonlAuditSink } from '../audit/jsonl-sink.js';
-import { deriveAuditKeys } from '../audit/keys.js';
-import { verifyDirectory } from '../audit/verify.js';
-import { createClient, isDancuError, type CallContext, type DancuClient, type DancuClientOptions } from '../index.js';
-import { REFERENCE_PATHS } from '../transport/reference-profile.js';
-import { createSandbox, SANDBOX_PURPOSES, type Sandbox, type SandboxCitizen } from '../testing/index.js';
+import { createClient, isDancuError } from '../index.js';
 import { nextVietnamMidnight, type Clock } from '../internal/time.js';
+import type { Sandbox } from '../testing/index.js';
+import { bar, baseOptions, dancuRun, judge, LOCK, naiveRun, pool, shuffle, verify, VERIFY, type Faults, type Outcome, type Progress, type Run } from './replay-runs.js';
+import { SCENARIOS, type ReplayOptions, type ReplayReport, type RunResult, type ScenarioId } from './replay-types.js';
 
-/** The incidents the demo replays, in the order of the regulators' letters. */
-export const SCENARIOS = ['hai-duong', 'quang-tri', 'long-an', 'dong-nai'] as const;
-export type ScenarioId = (typeof SCENARIOS)[number];
+export { demoExitCode } from './replay-runs.js';
+export { SCENARIOS } from './replay-types.js';
+export type { ReplayOptions, ReplayReport, RunResult, ScenarioId } from './replay-types.js';
 
-export interface ReplayOptions {
-  scenarios?: readonly ScenarioId[];
-  /** Multiply the traffic (≥ 1). Default 1: Hải Dương 2,000 citizens × 6 calls, Quảng Trị 128 rows × 92 years. */
-  scale?: number;
-  json?: boolean;
-  /** Where lines go (stdout). */
-  write?: (line: string) => void;
-  /** Where the progress bar goes (stderr when it is a terminal). */
-  progress?: NodeJS.WriteStream | undefined;
-  /** The real clock (default `Date.now`); the replays run on it, set back when a Vietnam midnight is near ({@link ReplayReport.clockShiftMs}). */
-  clock?: Clock;
-  /**
-   * Faults that must flip verdicts to ✗, for the tests of the verdicts themselves (never set by the
-   * CLI): the naive runs' sandbox locks only past `naiveLockThreshold`; every dancu run's trail has a
-   * byte flipped before it is verified (`tamperTrail`); the dancu runs use `dancuGuards` instead of
-   * their own guards.
-   * @internal
-   */
-  faults?: { naiveLockThreshold?: number; tamperTrail?: boolean; dancuGuards?: DancuClientOptions['guards'] };
-}
-
-/** One run of a scenario: with the naive client or through dancu. */
-export interface RunResult {
-  scenario: ScenarioId;
-  client: 'naive' | 'dancu';
-  /** API requests the upstream received. */
-  upstreamRequests: number;
-  locked: boolean;
-  /** Calls the caller made. */
-  calls: number;
-  /** Calls that got a right answer. */
-  succeeded: number;
-  /** Calls refused or failed, by reason (dancu error code, or HTTP status for the naive client). */
-  refused: Record<string, number>;
-  /** Events in the audit trail (verified); 0 for the naive client, which keeps none. */
-  auditEvents: number;
-  verdict: { ok: boolean; text: string };
-}
-
-export interface ReplayReport {
-  ok: boolean;
-  runs: RunResult[];
-  lockThreshold: number;
-  seconds: number;
-  /**
-   * How far the replays' clock (sandbox and clients alike) was set back from the real one: 0, unless
-   * the next Vietnam midnight was within {@link REPLAY_MARGIN_MS} × scale. At midnight a lock lifts and
-   * the day's count starts again, so a naive run crossing it could end unlocked: a false verdict.
-   */
-  clockShiftMs: number;
-}
-
-const LOCK = 10_000;
 /** Time a replay at scale 1 is given before a Vietnam midnight (it takes well under a minute on 2 cores). */
 export const REPLAY_MARGIN_MS = 10 * 60_000;
 
@@ -87,10 +28,7 @@ export function clockShiftLines(shiftMs: number): string[] {
     ? [`(run on a clock set ${Math.round(shiftMs / 60_000)} min back: the Vietnam day ends soon, and at midnight a lock lifts and the day's count restarts)`]
     : [];
 }
-const SYSTEM = { id: 'mot-cua-tinh', unitCode: 'UBND-TINH', version: '4.2.0' };
-const VERIFY = 'HT-KHAISINH';
 
-type Progress = { add(n: number): void; label(text: string): void; done(): void };
 
 /**
  * The main job: replay each incident from the regulators' letters against the sandbox (lock
@@ -125,7 +63,6 @@ export async function runReplays(options: ReplayOptions = {}): Promise<ReplayRep
 }
 
 /** A scenario: its runs at `scale`, the sandbox and the clients on `clock`. */
-type Faults = NonNullable<ReplayOptions['faults']>;
 
 const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock, faults: Faults) => Promise<RunResult[]>> = {
   /** Hải Dương: a feature re-verified every citizen at each login, submission and sync. */
@@ -264,197 +201,6 @@ const REPLAYS: Record<ScenarioId, (scale: number, p: Progress, clock: Clock, fau
   },
 };
 
-interface Outcome {
-  ok: boolean;
-  reason?: string;
-}
-type Run = Omit<RunResult, 'verdict'> & { upstreamMisuse?: number; alerts?: number; auditOk?: boolean };
-
-/**
- * The verdict of a run. A dancu run holds only with a verified trail as well: an incident
- * "prevented" without the record a regulator asks for is not prevented.
- */
-function judge(run: Run, ok: boolean, text: string): RunResult {
-  const { upstreamMisuse: _m, alerts: _a, auditOk, ...rest } = run;
-  if (run.client === 'dancu' && auditOk !== true) return { ...rest, verdict: { ok: false, text: `${text}; but the audit trail did NOT verify` } };
-  return { ...rest, verdict: { ok, text } };
-}
-
-/** The process exit code of `dancu demo`: 0 only when every verdict holds. */
-export function demoExitCode(report: Pick<ReplayReport, 'ok'>): 0 | 1 {
-  return report.ok ? 0 : 1;
-}
-
-/** Flip one byte in the middle of the first day file of a trail (a fault for the verdict tests). */
-async function flipAByte(chainDir: string): Promise<void> {
-  const [file] = await JsonlAuditSink.dayFiles(chainDir);
-  if (file === undefined) return;
-  const bytes = await readFile(file);
-  const at = Math.floor(bytes.length / 2);
-  bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41;
-  await writeFile(file, bytes);
-}
-
-function tally(scenario: ScenarioId, client: 'naive' | 'dancu', sandbox: Sandbox, outcomes: Outcome[], licensed?: readonly string[]): Run {
-  const stats = sandbox.stats();
-  const refused: Record<string, number> = {};
-  for (const o of outcomes) if (!o.ok) refused[o.reason!] = (refused[o.reason!] ?? 0) + 1;
-  const misuse = licensed ? Object.entries(stats.byPurpose).filter(([code]) => !licensed.includes(code)).reduce((n, [, v]) => n + v, 0) : undefined;
-  return {
-    scenario,
-    client,
-    upstreamRequests: stats.total,
-    locked: stats.locked,
-    calls: outcomes.length,
-    succeeded: outcomes.filter((o) => o.ok).length,
-    refused,
-    auditEvents: 0,
-    ...(misuse === undefined ? {} : { upstreamMisuse: misuse }),
-  };
-}
-
-type NaiveCall = (c: Pick<SandboxCitizen, 'idNumber' | 'fullName' | 'dateOfBirth'>, who: { id: string; ip: string }, purpose: string) => Promise<Outcome>;
-
-/** The naive integration: plain `fetch` against the reference API, no purpose check, no dedup, no quota. */
-async function naiveRun(
-  faults: Faults,
-  scenario: ScenarioId,
-  sandboxOptions: Parameters<typeof createSandbox>[0],
-  body: (s: Sandbox, call: NaiveCall) => Promise<Outcome[]>,
-): Promise<Run> {
-  const sandbox = await createSandbox({ lockThreshold: faults.naiveLockThreshold ?? LOCK, ...sandboxOptions });
-  try {
-    const basic = Buffer.from(`${sandbox.credentials.clientId}:${sandbox.credentials.clientSecret}`).toString('base64');
-    const t = await fetch(new URL(REFERENCE_PATHS.token, sandbox.url), {
-      method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
-    const { access_token: token } = (await t.json()) as { access_token: string };
-    const url = new URL(REFERENCE_PATHS.verify, sandbox.url);
-    let n = 0;
-    const call: NaiveCall = async (c, who, purpose) => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          MaYeuCau: `naive-${++n}`, MaDVC: purpose, MaDonVi: SYSTEM.unitCode, MaHeThong: SYSTEM.id, MaCanBo: who.id, DiaChiIP: who.ip,
-          SoDinhDanh: c.idNumber, HoVaTen: c.fullName, NgayThangNamSinh: c.dateOfBirth,
-        }),
-      });
-      await res.arrayBuffer();
-      return res.status === 200 ? { ok: true } : { ok: false, reason: String(res.status) };
-    };
-    const outcomes = await body(sandbox, call);
-    return tally(scenario, 'naive', sandbox, outcomes, sandboxOptions?.licensedPurposes);
-  } finally {
-    await sandbox.close();
-  }
-}
-
-function baseOptions(s: { url: string; credentials: { clientId: string; clientSecret: string } }, extra: Partial<DancuClientOptions>): DancuClientOptions {
-  return { baseUrl: s.url, credentials: s.credentials, system: SYSTEM, purposes: SANDBOX_PURPOSES, ...extra };
-}
-
-/**
- * dancu with the configuration a province would deploy: registered purposes, default quota (9,000 a
- * Vietnam day), cache, guards, and a durable, signed audit trail that is verified after the run.
- */
-async function dancuRun(
-  faults: Faults,
-  scenario: ScenarioId,
-  sandboxOptions: Parameters<typeof createSandbox>[0],
-  extra: Partial<DancuClientOptions>,
-  body: (s: Sandbox, client: DancuClient) => Promise<Outcome[]>,
-): Promise<Run> {
-  const sandbox = await createSandbox({ lockThreshold: LOCK, ...sandboxOptions });
-  const dir = await mkdtemp(join(tmpdir(), `dancu-replay-${scenario}-`));
-  const secret = randomBytes(32);
-  let alerts = 0;
-  const client = createClient(baseOptions(sandbox, {
-    ...(sandboxOptions?.clock ? { clock: sandboxOptions.clock } : {}), // the sandbox's: one day for both
-    audit: { directory: dir, instance: scenario, secret },
-    ...extra,
-    guards: { ...(faults.dancuGuards ?? extra.guards), onAlert: () => void alerts++ },
-  }));
-  try {
-    const outcomes = await body(sandbox, client);
-    await client.close();
-    if (faults.tamperTrail) await flipAByte(join(dir, scenario));
-    const [trail] = await verifyDirectory(join(dir, scenario), deriveAuditKeys(secret, 'k1').checkpoint);
-    const run = tally(scenario, 'dancu', sandbox, outcomes, sandboxOptions?.licensedPurposes);
-    if (!trail?.ok) run.refused['AUDIT TRAIL INVALID'] = 1;
-    return { ...run, auditEvents: trail?.ok ? trail.events : 0, alerts, auditOk: trail?.ok === true };
-  } finally {
-    await client.close();
-    await sandbox.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function verify(client: DancuClient, c: Pick<SandboxCitizen, 'idNumber' | 'fullName' | 'dateOfBirth'>, who: { id: string; ip: string }, purpose: string): Promise<Outcome> {
-  const ctx: CallContext = { purpose: { code: purpose }, operator: who };
-  try {
-    await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, reason: isDancuError(err) ? err.code : 'non-dancu error' };
-  }
-}
-
-/** Run `fn` over `items` with at most `concurrency` in flight; results in order. */
-async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
-  return out;
-}
-
-/** A seeded Fisher–Yates shuffle (the same order every run). */
-function shuffle<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const random = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
-
-/** A progress bar on a terminal; nothing otherwise (CI logs stay clean). */
-function bar(total: number, stream: NodeJS.WriteStream | undefined): Progress {
-  if (!stream?.isTTY) return { add() {}, label() {}, done() {} };
-  let done = 0;
-  let text = '';
-  let last = 0;
-  const draw = (force = false) => {
-    const now = Date.now();
-    if (!force && now - last < 80) return;
-    last = now;
-    const width = 30;
-    const filled = Math.round((Math.min(done, total) / total) * width);
-    stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor((Math.min(done, total) / total) * 100)).padStart(3)}% ${text.padEnd(34)}`);
-  };
-  return {
-    add(n) {
-      done += n;
-      draw();
-    },
-    label(t) {
-      text = t;
-      draw(true);
-    },
-    done() {
-      stream.write(`\r${' '.repeat(80)}\r`);
-    },
-  };
-}
-
 const NAMES: Record<ScenarioId, string> = {
   'hai-duong': 'Hải Dương (storm)',
   'quang-tri': 'Quảng Trị (macro)',
@@ -493,3 +239,4 @@ export function table(report: ReplayReport): string[] {
       : 'SOME VERDICTS FAILED.',
   ];
 }
+

@@ -77,10 +77,6 @@ export class Guards {
     this.#clock = clock;
   }
 
-  /** Whether the last check had to use this process's memory because the store failed. */
-  get degraded(): boolean {
-    return this.#clock() < this.#storeDownUntil;
-  }
 
   /**
    * The guards on the caller — IP policy, new-IP alert, velocity — for every call, cached answers
@@ -115,7 +111,7 @@ export class Guards {
     // This process's memory cannot hang or fail: no timer for it on every call.
     if (this.#p.store instanceof MemoryGuardStore) return this.#announce(await run(this.#p.store));
     let verdict: GuardVerdict | undefined;
-    if (!this.degraded) {
+    if (this.#clock() >= this.#storeDownUntil) {
       try {
         verdict = await withTimeout(run(this.#p.store), this.#p.storeTimeoutMs,
           () => new Error(`guard store did not answer within ${this.#p.storeTimeoutMs} ms`));

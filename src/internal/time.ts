@@ -8,7 +8,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A clock in milliseconds since the epoch. Injected everywhere time matters, for tests. */
 export type Clock = () => number;
-export const systemClock: Clock = () => Date.now();
 
 /** The Vietnam day of the last instant asked about: every call of a day reads it, none recomputes it. */
 let day: { from: number; to: number; date: Readonly<{ year: number; month: number; day: number }>; key: string } | undefined;

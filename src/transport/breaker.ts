@@ -1,4 +1,4 @@
-import { CircuitOpenError, isDancuError, UpstreamLockedError } from '../errors.js';
+import { CircuitOpenError, isDancuError, TransportError, UpstreamLockedError } from '../errors.js';
 import { nextVietnamMidnight, toVietnamIso, type Clock } from '../internal/time.js';
 
 /** Breaker settings (after defaults). */
@@ -37,12 +37,6 @@ export class CircuitBreaker {
   constructor(policy: BreakerPolicy, clock: Clock) {
     this.#policy = policy;
     this.#clock = clock;
-  }
-
-  /** `closed`, `open` or `half-open` (for status and tests). */
-  get state(): 'closed' | 'open' | 'half-open' {
-    if (!this.#open) return 'closed';
-    return this.#clock() < this.#openUntil ? 'open' : 'half-open';
   }
 
   /** Before an attempt (before quota is spent): a ticket, or `ERR_CIRCUIT_OPEN`. */
@@ -99,18 +93,6 @@ export class CircuitBreaker {
 function judge(err: unknown): 'healthy' | 'failure' | 'neutral' {
   if (err === undefined) return 'healthy';
   if (!isDancuError(err)) return 'neutral';
-  switch (err.code) {
-    case 'ERR_UPSTREAM_UNREACHABLE':
-    case 'ERR_TIMEOUT':
-    case 'ERR_UPSTREAM_RESPONSE':
-      return 'failure';
-    case 'ERR_UPSTREAM':
-      return ((err as { status?: number }).status ?? 0) >= 500 ? 'failure' : 'healthy';
-    case 'ERR_UNAUTHORIZED':
-    case 'ERR_UPSTREAM_PURPOSE_REFUSED':
-    case 'ERR_UPSTREAM_OPERATOR_REFUSED':
-      return 'healthy';
-    default:
-      return 'neutral';
-  }
+  if (err.countsAgainstUpstream) return 'failure';
+  return err instanceof TransportError && err.provesUpstreamUp ? 'healthy' : 'neutral';
 }

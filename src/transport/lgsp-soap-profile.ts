@@ -5,13 +5,10 @@ import { parseRetryAfter, upstreamError, type UpstreamFailure } from './errors-m
 import { fromWireCitizen, REFERENCE_ERROR_CODES, WIRE_FIELD_NAMES } from './reference-profile.js';
 import type {
   ClientCredentials,
-  LookupAnswer,
-  LookupRequest,
   OperationTypes,
   RequestMeta,
   TokenAnswer,
   VerifyAnswer,
-  VerifyRequest,
   WireProfile,
   WireRequest,
   WireResponse,

@@ -24,13 +24,7 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDe
  * answers, and local errors.
  */
 export function isRetryable(err: unknown): boolean {
-  if (!isDancuError(err)) return false;
-  if (err.code === 'ERR_UPSTREAM_UNREACHABLE' || err.code === 'ERR_TIMEOUT') return true;
-  if (err.code === 'ERR_UPSTREAM') {
-    const status = (err as { status?: number }).status ?? 0;
-    return status >= 500;
-  }
-  return false;
+  return isDancuError(err) && err.retryable;
 }
 
 /** Full-jitter exponential backoff: uniform in [0, min(max, base × 2^(attempt−1))]. */

@@ -9,6 +9,8 @@ import { TransportError, upstreamError, type UpstreamFailure, type WireProfile, 
 import type { HttpClient } from '../../src/transport/http.js';
 import { retryDelay, type RetryPolicy } from '../../src/transport/retry.js';
 import { Upstream } from '../../src/transport/upstream.js';
+import { sendWithAttempts } from '../../src/pipeline/attempts.js';
+import type { QuotaManager } from '../../src/quota/manager.js';
 
 type Outcome =
   | { kind: 'ok' }
@@ -117,13 +119,13 @@ describe('retry policy (fast-check, fake timers)', () => {
         policy.chain((p) => fc.tuple(fc.constant(p), fc.array(outcome(p.maxRetryAfterMs), { minLength: 7, maxLength: 7 }))),
         async ([p, script]) => {
           const { http, profile, sends } = harness(script);
-          const upstream = new Upstream(profile, http, { clientId: 'c', clientSecret: 's' }, Date.now, 0, p);
+          const upstream = new Upstream(profile, http, { clientId: 'c', clientSecret: 's' }, Date.now, 0);
           let reservations = 0;
-          const failures: unknown[] = [];
+          const quota = { reserve: async () => void reservations++, stop: async () => undefined } as unknown as QuotaManager;
           const request = { requestId: 'req-1', purposeCode: 'P', unitCode: 'U', systemId: 'S', operatorId: 'o', operatorIp: '10.0.0.1', idNumber: '079190012345', fullName: 'A', dateOfBirth: '1990' };
-          const settled = upstream
-            .call('verify', request, { beforeAttempt: async () => void reservations++, afterFailure: async (e) => void failures.push(e) })
-            .then((answer) => ({ answer }), (error: { code: string }) => ({ error }));
+          const payer = { who: { unitCode: 'U', operatorId: 'o', purposeCode: 'P' }, priority: 'interactive' as const, signal: undefined };
+          const settled = sendWithAttempts({ upstream, quota, breaker: undefined, retry: p }, 'verify', request, payer)
+            .then((r) => (r.ok ? { answer: r.answer } : { error: r.error as { code: string } }));
           await vi.runAllTimersAsync();
           const result = await settled;
 

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, type DancuClient, type LookupResult, type VerifyResult } from '../../src/index.js';
+import { createClient, isDancuError, type DancuClient, type LookupResult, type VerifyResult } from '../../src/index.js';
 
 declare const client: DancuClient;
 const input = { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990' };
@@ -38,5 +38,35 @@ describe('the public contract, checked by the compiler', () => {
       // @ts-expect-error unknown operation
       purposes: [{ code: 'A', title: 't', legalBasis: 'l', operations: ['delete'] }],
     });
+  });
+
+  it('narrowing on the code gives that error\'s fields', () => {
+    const err: unknown = new Error('x');
+    if (isDancuError(err)) {
+      switch (err.code) {
+        case 'ERR_INPUT_INVALID':
+          expectTypeOf(err.path).toEqualTypeOf<string>();
+          expectTypeOf(err.reason).toEqualTypeOf<string>();
+          break;
+        case 'ERR_QUOTA_EXCEEDED':
+          expectTypeOf(err.budget).toEqualTypeOf<string | undefined>();
+          break;
+        case 'ERR_UPSTREAM_LOCKED':
+          expectTypeOf(err.lockedUntil).toEqualTypeOf<string | undefined>();
+          break;
+        case 'ERR_UPSTREAM_RATE_LIMITED':
+          expectTypeOf(err.retryAfterMs).toEqualTypeOf<number>();
+          break;
+        case 'ERR_CONFIG_INVALID':
+          expectTypeOf(err.issues[0]!.fix).toEqualTypeOf<string>();
+          break;
+        case 'ERR_GUARD_VELOCITY':
+          // @ts-expect-error a guard refusal has no path
+          void err.path;
+          break;
+      }
+    }
+    if (isDancuError(err, 'ERR_CREDENTIALS_WEAK')) expectTypeOf(err.problems).toEqualTypeOf<readonly string[]>();
+    if (isDancuError(err, 'ERR_UPSTREAM')) expectTypeOf(err.status).toEqualTypeOf<number>();
   });
 });

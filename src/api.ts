@@ -1,0 +1,92 @@
+/**
+ * The public shape of a client: its methods and results. The implementation is `client.ts`.
+ */
+import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
+import type { CallContext, LookupContext } from './context.js';
+import type { CacheStats, ResultSource } from './cache/dedup.js';
+import type { PurposeDefinition } from './purpose/registry.js';
+import type { QuotaStatus } from './quota/manager.js';
+import type { ClientSession, SessionOptions } from './session.js';
+import type { VerifyAnswer } from './transport/types.js';
+
+export type { ResultSource } from './cache/dedup.js';
+
+/** What every result says of where its answer came from. */
+export interface ResultBase {
+  /** `MaYeuCau` of the upstream request that produced the answer (for a cached answer: the original one). */
+  requestId: string;
+  /** `upstream`: this call asked the upstream; `joined`: it shared an identical call in flight; `cache`: a cached answer. */
+  source: ResultSource;
+  /** Purpose code of this call. */
+  purpose: string;
+  /** Masked ID number, e.g. `079*******21`: safe to log. */
+  subject: string;
+  /** When the upstream gave the answer (for a cached answer, the original time), ISO 8601 in Vietnam time. */
+  checkedAt: string;
+}
+
+/** Result of {@link DancuClient.verifyCitizen}. */
+export interface VerifyResult extends ResultBase, VerifyAnswer {}
+
+/** Result of {@link DancuClient.lookupCitizen}: only the fields asked for and allowed. */
+export interface LookupResult extends ResultBase {
+  found: boolean;
+  citizen: CitizenRecord | null;
+}
+
+/** A client of the population service. Create with {@link createClient}; one per deployment process. */
+export interface DancuClient {
+  /**
+   * Check an (ID number, name, date of birth[, sex]) tuple against the national database.
+   * Refused locally, with no network call, when the input is impossible or the purpose is not
+   * registered for `verify`.
+   *
+   * @example
+   * ```ts
+   * const r = await client.verifyCitizen(
+   *   { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990-05-17' },
+   *   { purpose: { code: 'HT-KS-01', dossierId: 'HS-2026-000123' }, operator: { id: 'cb.nguyen', ip: '10.0.0.12' } },
+   * )
+   * if (!r.match) askForCorrection(r.fields)
+   * ```
+   */
+  verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult>;
+  /**
+   * Read fields of a citizen record. `context.fields` lists what to read; every field must be
+   * allowed by the purpose, and only those fields are returned.
+   */
+  lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+  /** The registered purposes. */
+  readonly purposes: readonly PurposeDefinition[];
+  /** The client-side quota. */
+  readonly quota: {
+    /**
+     * Used and remaining of every global, unit and purpose budget (and an operator's, when given),
+     * and the shared stop in force, if any. For dashboards; takes nothing.
+     */
+    status(of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus>;
+  };
+  /**
+   * Start an operator's session: writes `session.login` (operator, IP, user agent, time); calls made
+   * through the session carry its operator, IP and session id; `end()` writes `session.logout`.
+   *
+   * @example
+   * ```ts
+   * const s = client.session({ operatorId: 'cb.an', ip: req.ip, userAgent: req.headers['user-agent'] })
+   * await s.verifyCitizen(input, { purpose: { code: 'HT-KHAISINH', dossierId }, ip: req.ip }) // each request's own IP
+   * await s.end()
+   * ```
+   */
+  session(options: SessionOptions): ClientSession;
+  /** The dedup cache. */
+  readonly cache: {
+    /** Drop every cached answer about a citizen (all operations, names, purposes). Returns how many. */
+    invalidate(citizen: { idNumber: string }): Promise<number>;
+    /** Hits, misses, joins and size since the client started. */
+    stats(): Promise<CacheStats>;
+  };
+  /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
+  readonly fingerprint: string;
+  /** Close pooled connections and the audit trail (flushed, final checkpoint). Later calls fail with `ERR_CLIENT_CLOSED`. */
+  close(): Promise<void>;
+}

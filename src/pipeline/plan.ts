@@ -1,0 +1,82 @@
+/**
+ * Steps 1–2 of the pipeline as data: a call's input and context validated, its purpose checked,
+ * and everything the later steps need — the cache key's parts, the wire request, what the
+ * enumeration guard counts — in one plain object. Nothing here does I/O.
+ */
+import type { LookupCitizenInput, VerifyCitizenInput } from '../citizen/types.js';
+import { nameKeyOfNormalised } from '../citizen/name.js';
+import { validateLookupInput, validateVerifyInput } from '../citizen/validate.js';
+import { validateContext, type NormalisedContext } from '../context.js';
+import type { GuardProbe } from '../guard/guards.js';
+import type { Operation, PurposeDefinition, PurposeRegistry } from '../purpose/registry.js';
+import { randomUUID } from 'node:crypto';
+import { TransportError } from '../errors.js';
+import type { LookupRequest, RequestMeta, VerifyRequest } from '../transport/types.js';
+
+/** One admitted call, before any I/O. */
+export interface CallPlan {
+  operation: Operation;
+  ctx: NormalisedContext;
+  purpose: PurposeDefinition;
+  /** The normalised ID number (never logged; keys and subjects are derived from it). */
+  idNumber: string;
+  /** What was asked: the fields compared (verify) or read (lookup). */
+  fields: string[];
+  /** The cache key's parts after the ID: operation and normalised input. */
+  keyParts: string[];
+  /** The request for the upstream, without its per-call meta (request id, operator, …). */
+  request: Omit<VerifyRequest, keyof RequestMeta> | Omit<LookupRequest, keyof RequestMeta>;
+  /** The values the enumeration guard counts on a cache miss (verify only). */
+  probe: GuardProbe['values'] | undefined;
+}
+
+/** Validate and authorise a verification (throws `ValidationError` / `PurposeError`). */
+export function prepareVerify(input: VerifyCitizenInput, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+  const ctx = validateContext(context, false);
+  const v = validateVerifyInput(input, now);
+  const purpose = purposes.authorize(ctx.purpose.code, 'verify');
+  const name = nameKeyOfNormalised(v.fullName); // v.fullName is normalised already
+  // Literals first, spreads last: on Node 20 `{ ...a, b }` costs over 10× `{ b, ...a }` (docs/benchmarks.md).
+  const request = { idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
+  return {
+    operation: 'verify',
+    ctx,
+    purpose,
+    idNumber: v.id.value,
+    fields: v.sex ? ['fullName', 'dateOfBirth', 'sex'] : ['fullName', 'dateOfBirth'],
+    keyParts: ['v', name, v.dateOfBirth, v.sex ?? ''],
+    request: v.sex ? { sex: v.sex, ...request } : request,
+    probe: [['dateOfBirth', v.dateOfBirth], ['fullName', name]],
+  };
+}
+
+/** Validate and authorise a lookup: every field asked must be allowed by the purpose. */
+export function prepareLookup(input: LookupCitizenInput, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+  const ctx = validateContext(context, true);
+  const v = validateLookupInput(input, now);
+  const fields = ctx.fields!;
+  const purpose = purposes.authorize(ctx.purpose.code, 'lookup', fields);
+  return {
+    operation: 'lookup',
+    ctx,
+    purpose,
+    idNumber: v.id.value,
+    fields,
+    keyParts: ['l', [...fields].sort().join(',')],
+    request: { idNumber: v.id.value, fields },
+    probe: undefined,
+  };
+}
+
+/** The per-call part of a request (the same for every attempt): request id, purpose, unit, system, operator. */
+export function requestMeta(ctx: NormalisedContext, system: { id: string; unitCode: string }): RequestMeta {
+  if (ctx.signal?.aborted) throw new TransportError('ERR_ABORTED', 'The call was aborted by its signal before it was sent.', undefined, { cause: ctx.signal.reason });
+  return {
+    requestId: ctx.requestId ?? randomUUID(),
+    purposeCode: ctx.purpose.code,
+    unitCode: system.unitCode,
+    systemId: system.id,
+    operatorId: ctx.operator.id,
+    operatorIp: ctx.operator.ip,
+  };
+}
