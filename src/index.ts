@@ -31,8 +31,9 @@ export {
   UpstreamError,
   RateLimitedError,
   UpstreamLockedError,
+  SessionEndedError,
 } from './errors.js';
-export type { DancuErrorCode, DancuErrorOptions, ConfigIssue } from './errors.js';
+export type { AnyDancuError, DancuErrorCode, DancuErrorOf, DancuErrorOptions, ConfigIssue, TransportErrorCode, UpstreamErrorCode } from './errors.js';
 export { CITIZEN_FIELDS } from './citizen/types.js';
 export type { CitizenField, CitizenRecord, Sex, VerifyCitizenInput, LookupCitizenInput } from './citizen/types.js';
 export { parseIdNumber, maskIdNumber, normaliseIdNumber } from './citizen/id-number.js';
@@ -41,25 +42,7 @@ export { parseDateOfBirth, formatPartialDate } from './citizen/date.js';
 export type { PartialDate } from './citizen/date.js';
 export { normaliseName, nameKey } from './citizen/name.js';
 export { PROVINCE_CODES } from './citizen/provinces.js';
-export { referenceProfile, REFERENCE_PATHS, REFERENCE_ERROR_CODES } from './transport/reference-profile.js';
-export { lgspSoapProfile, lgspAccessToken, soapEnvelope, LGSP_NAMESPACE, LGSP_DEFAULT_PATHS } from './transport/lgsp-soap-profile.js';
-export type { LgspSoapProfileOptions } from './transport/lgsp-soap-profile.js';
-export { upstreamError, parseRetryAfter } from './transport/errors-map.js';
-export type { UpstreamFailure } from './transport/errors-map.js';
-export type {
-  WireProfile,
-  WireRequest,
-  WireResponse,
-  OperationMapping,
-  OperationTypes,
-  ClientCredentials,
-  RequestMeta,
-  VerifyRequest,
-  VerifyAnswer,
-  LookupRequest,
-  LookupAnswer,
-  TokenAnswer,
-} from './transport/types.js';
+export type { WireProfile, ClientCredentials } from './transport/types.js';
 export type { FetchLike } from './transport/http.js';
 export { MemoryQuotaStore } from './quota/memory-store.js';
 export type { MemoryQuotaStoreOptions } from './quota/memory-store.js';
@@ -83,16 +66,9 @@ export { JsonlAuditSink } from './audit/jsonl-sink.js';
 export type { JsonlAuditSinkOptions } from './audit/jsonl-sink.js';
 export { MemoryAuditSink, FanOutAuditSink, PinoAuditSink } from './audit/sink.js';
 export type { AuditSink, AuditRecovery, InfoLogger } from './audit/sink.js';
-export { AuditEventSchema, AuditEventBodySchema, AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './audit/schema.js';
 export type { AuditEvent, AuditEventBody, AuditEventType } from './audit/schema.js';
-export { Chain, GENESIS, hashOf } from './audit/chain.js';
-export type { Checkpoint } from './audit/chain.js';
-export { verifyDirectory, verifyLines, verifyPostgres, readEvents } from './audit/verify.js';
-export { summarise, reportTable, reportCsv, reportHtml } from './audit/report.js';
-export type { AuditReport, ReportRow } from './audit/report.js';
 export { PostgresAuditSink, auditMigrationSql } from './audit/postgres-sink.js';
 export type { PostgresAuditSinkOptions, SqlClient } from './audit/postgres-sink.js';
-export type { ChainReport, VerifyProblem, VerifyProblemReason } from './audit/verify.js';
 export type { ClientSession, SessionOptions, SessionCallContext, SessionLookupContext } from './session.js';
 export { DEFAULT_CREDENTIAL_POLICY, secretProblems, estimateSecretBits } from './credentials/policy.js';
 export type { CredentialPolicy } from './credentials/policy.js';

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createClient, lgspAccessToken, type DancuClientOptions, type FetchLike } from '../src/index.js';
+import { createClient, type DancuClientOptions, type FetchLike } from '../src/index.js';
+import { lgspAccessToken } from '../src/profiles.js';
 import { createSandbox, SANDBOX_LGSP, SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const CANARY_SECRET = 'Canary-Secret-7f3c!Zq9';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE_ERROR_CODES, REFERENCE_PATHS } from '../src/index.js';
+import { REFERENCE_ERROR_CODES, REFERENCE_PATHS } from '../src/profiles.js';
 import { WIRE_FIELD_NAMES } from '../src/transport/reference-profile.js';
 
 const read = (p: string) => readFile(new URL(`../${p}`, import.meta.url), 'utf8');

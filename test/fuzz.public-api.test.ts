@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as dancu from '../src/index.js';
+import * as profiles from '../src/profiles.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../src/testing/index.js';
 
 const { createClient, isDancuError, MemoryAuditSink } = dancu;
@@ -101,9 +102,9 @@ describe('fuzz: every public function, bad input', () => {
           ['RedisQuotaStore', () => new dancu.RedisQuotaStore(a as never)],
           ['RedisGuardStore', () => new dancu.RedisGuardStore(a as never)],
           ['RedisCacheStore', () => new dancu.RedisCacheStore(a as never)],
-          ['lgspSoapProfile', () => dancu.lgspSoapProfile(a as never)],
-          ['lgspAccessToken', () => dancu.lgspAccessToken(a as never, a as never)],
-          ['soapEnvelope', () => dancu.soapEnvelope(a as never, a as never)],
+          ['lgspSoapProfile', () => profiles.lgspSoapProfile(a as never)],
+          ['lgspAccessToken', () => profiles.lgspAccessToken(a as never, a as never)],
+          ['soapEnvelope', () => profiles.soapEnvelope(a as never, a as never)],
           ['MemoryQuotaStore', () => new dancu.MemoryQuotaStore(a as never)],
           ['MemoryGuardStore', () => new dancu.MemoryGuardStore(a as never)],
           ['MemoryCacheStore', () => new dancu.MemoryCacheStore(a as never)],
@@ -132,7 +133,7 @@ describe('fuzz: every public function, bad input', () => {
         await probe('nameKey', () => dancu.nameKey(a as never));
         await probe('secretProblems', () => dancu.secretProblems(a as never, b as never, dancu.DEFAULT_CREDENTIAL_POLICY));
         await probe('estimateSecretBits', () => dancu.estimateSecretBits(a as never));
-        await probe('parseRetryAfter', () => dancu.parseRetryAfter(a as never, Date.now()));
+        await probe('parseRetryAfter', () => profiles.parseRetryAfter(a as never, Date.now()));
       }),
       { numRuns: 300 },
     );

@@ -7,9 +7,10 @@ import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, isDancuError, MemoryAuditSink } from '../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../src/testing/index.js';
+import { sandboxHandlers } from '../src/testing/msw.js';
 
 const sandbox = await createSandbox({ listen: false, populationSize: 50, lockThreshold: 20 });
-const server = setupServer(...sandbox.handlers);
+const server = setupServer(...sandboxHandlers(sandbox));
 
 // The vendor's own code under test.
 async function registerBirth(client: ReturnType<typeof createClient>, parent: { idNumber: string; fullName: string; dateOfBirth: string }) {

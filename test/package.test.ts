@@ -1,10 +1,12 @@
 /**
- * The packed tarball, installed into a fresh consumer project, works the way a vendor uses it:
- * `import` and `require` of `dancu` and `dancu/testing`, a type-check under `strict` for both
- * module systems, and a real call against the sandbox from the packed code.
+ * The packed tarball, installed into a fresh consumer project in the system temp directory (outside
+ * the repository, so a dependency missing from package.json fails here), works the way a vendor uses
+ * it: `import` and `require` of every entry, a type-check under the strictest options for both module
+ * systems, with and without msw, and a real call against the sandbox from the packed code.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +17,9 @@ const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 let dir = '';
 
 beforeAll(async () => {
-  await mkdir(join(root, '.tmp'), { recursive: true });
-  dir = await mkdtemp(join(root, '.tmp', 'consumer-'));
+  // Outside the repository: nothing of ours is on the resolution path, so a runtime dependency
+  // missing from package.json fails to install or to load here, as it would for a vendor.
+  dir = await mkdtemp(join(tmpdir(), 'dancu-consumer-'));
   // `npm pack` runs `prepack` (the build), so the tarball holds what a publish would.
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 32 * 1024 * 1024 });
   // stdout also carries the prepack build's output; the JSON report is the array that starts a line.
@@ -24,8 +27,9 @@ beforeAll(async () => {
   const packed = JSON.parse(stdout.slice(start)) as Array<{ filename: string }>;
   const filename = packed[0]!.filename;
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `./${filename}`], { cwd: dir });
-}, 180_000);
+  // The optional peers (ioredis, redis, pg, msw) are not installed: the package must work without them.
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `./${filename}`, '@types/node@20'], { cwd: dir, maxBuffer: 32 * 1024 * 1024 });
+}, 300_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -72,31 +76,55 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     expect(JSON.parse(stdout)).toEqual({ createClient: 'function', createSandbox: 'function', citizens: 3, cross: true });
   });
 
-  it('type-checks under strict, as ESM (nodenext) and as CJS', async () => {
-    const use = `
-      import { createClient, type VerifyResult, type DancuClientOptions } from 'dancu';
-      import { createSandbox, type Sandbox } from 'dancu/testing';
-      export async function f(options: DancuClientOptions): Promise<VerifyResult> {
-        const sandbox: Sandbox = await createSandbox();
-        const client = createClient({ ...options, baseUrl: sandbox.url });
-        return client.verifyCitizen({ idNumber: '1', fullName: 'x', dateOfBirth: '1990' },
-          { purpose: { code: 'A' }, operator: { id: 'o', ip: '1.1.1.1' } });
-      }
-      // @ts-expect-error purpose and operator are required
-      export const bad = (c: ReturnType<typeof createClient>) => c.verifyCitizen({ idNumber: '1', fullName: 'x', dateOfBirth: '1' }, {});
-    `;
-    await writeFile(join(dir, 'use.mts'), use);
-    await writeFile(join(dir, 'use.cts'), use);
-    const common = ['--strict', '--noEmit', '--skipLibCheck', 'false', '--types', 'node', '--target', 'es2022'];
-    await run('node', [tsc, ...common, '--module', 'nodenext', '--moduleResolution', 'nodenext', 'use.mts', 'use.cts'], { cwd: dir });
-    // Older setups: CommonJS with node10 resolution reach `dancu/testing` through typesVersions.
-    // (esModuleInterop: zod's own declarations, behind the exported audit event schema, need it.)
-    await writeFile(join(dir, 'legacy.ts'), use);
-    await run('node', [tsc, ...common, '--module', 'commonjs', '--moduleResolution', 'node10', '--esModuleInterop', '--ignoreDeprecations', '5.0', 'legacy.ts'], { cwd: dir });
-    // Two full type-checks with `skipLibCheck: false` (our declarations and every dependency's):
-    // about 10 s each on a quiet 2-core Xeon, so the default 20 s is not enough. This is a check of
-    // the package, not of speed.
-  }, 120_000);
+  /** tsc over the consumer's files with the strictest options a vendor may use, dependencies' declarations included. */
+  const STRICT = ['--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noEmit', '--skipLibCheck', 'false', '--types', 'node', '--target', 'es2022'];
+  const typecheck = (module: string[], files: string[]) => run('node', [tsc, ...STRICT, ...module, ...files], { cwd: dir, maxBuffer: 8 * 1024 * 1024 })
+    .catch((e: { stdout: string }) => { throw new Error(`tsc failed:\n${e.stdout}`); });
+
+  const USE = `
+    import { createClient, isDancuError, type VerifyResult, type DancuClientOptions } from 'dancu';
+    import { verifyDirectory, parseAuditEvent, type AuditEvent } from 'dancu/audit';
+    import { lgspSoapProfile, upstreamError, type WireProfile } from 'dancu/profiles';
+    import { createSandbox, type Sandbox } from 'dancu/testing';
+    export async function f(options: DancuClientOptions): Promise<VerifyResult> {
+      const sandbox: Sandbox = await createSandbox();
+      const client = createClient({ ...options, baseUrl: sandbox.url });
+      return client.verifyCitizen({ idNumber: '1', fullName: 'x', dateOfBirth: '1990' },
+        { purpose: { code: 'A' }, operator: { id: 'o', ip: '1.1.1.1' } });
+    }
+    export function g(err: unknown, line: unknown): string {
+      if (isDancuError(err) && err.code === 'ERR_INPUT_INVALID') return err.path + err.reason;
+      const e: AuditEvent = parseAuditEvent(line);
+      return e.type;
+    }
+    export const h: [typeof verifyDirectory, WireProfile, typeof upstreamError] = [verifyDirectory, lgspSoapProfile({ appName: 'A', partnerCode: 'P', integrationCode: 'I' }), upstreamError];
+    // @ts-expect-error purpose and operator are required
+    export const bad = (c: ReturnType<typeof createClient>) => c.verifyCitizen({ idNumber: '1', fullName: 'x', dateOfBirth: '1' }, {});
+  `;
+
+  it('type-checks under strict + noUncheckedIndexedAccess + exactOptionalPropertyTypes, skipLibCheck off, ESM and CJS, without msw installed', async () => {
+    await writeFile(join(dir, 'use.mts'), USE);
+    await writeFile(join(dir, 'use.cts'), USE);
+    await typecheck(['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['use.mts', 'use.cts']);
+    // Older setups: CommonJS with node10 resolution reach the subpaths through typesVersions, and
+    // need no esModuleInterop (no third-party declaration is behind dancu's own).
+    await writeFile(join(dir, 'legacy.ts'), USE);
+    await typecheck(['--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0'], ['legacy.ts']);
+    // Type-checks with `skipLibCheck: false` read our declarations and every dependency's: slow on a
+    // loaded 2-core machine. This is a check of the package, not of speed.
+  }, 180_000);
+
+  it('dancu/testing/msw type-checks once msw is installed (and only its declarations need msw)', async () => {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', 'msw@2'], { cwd: dir, maxBuffer: 32 * 1024 * 1024 });
+    await writeFile(join(dir, 'msw.mts'), `
+      import { setupServer } from 'msw/node';
+      import { createSandbox } from 'dancu/testing';
+      import { sandboxHandlers } from 'dancu/testing/msw';
+      const sandbox = await createSandbox({ listen: false });
+      export const server = setupServer(...sandboxHandlers(sandbox));
+    `);
+    await typecheck(['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['msw.mts']);
+  }, 300_000);
 });
 
 describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
@@ -175,6 +203,7 @@ describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
         baseUrl: url, credentials: { clientId: clientId!, clientSecret: clientSecret! },
         system: { id: 's', unitCode: 'u', version: '1' }, purposes: SANDBOX_PURPOSES,
         cache: { enabled: false }, // the same citizen four times must reach the upstream four times
+        audit: { directory: join(dir, 'sandbox-trail') },
       });
       const ctx = { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } };
       const codes: string[] = [];

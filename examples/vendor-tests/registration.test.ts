@@ -6,6 +6,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, isDancuError, MemoryAuditSink, type DancuClient } from 'dancu';
 import { createSandbox, SANDBOX_PURPOSES } from 'dancu/testing';
+import { sandboxHandlers } from 'dancu/testing/msw';
 
 // ---- the vendor's code under test ----
 type Outcome = 'accepted' | 'needs-correction' | 'try-later' | 'call-the-police-data-centre';
@@ -24,7 +25,7 @@ async function registerBirth(client: DancuClient, parent: { idNumber: string; fu
 for (const profile of ['reference', 'lgsp-soap'] as const) {
   describe(`registerBirth against the ${profile} gateway (msw)`, async () => {
     const sandbox = await createSandbox({ listen: false, profile, populationSize: 30, lockThreshold: 5 });
-    const server = setupServer(...sandbox.handlers);
+    const server = setupServer(...sandboxHandlers(sandbox));
     beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
     afterEach(() => sandbox.reset());
     afterAll(() => server.close());

@@ -12,8 +12,6 @@
  * @packageDocumentation
  */
 import type { Server } from 'node:http';
-import type { HttpHandler } from 'msw';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { closeServer, listen, type SandboxTlsOptions } from './server.js';
 import { Simulator, type FaultKind, type SandboxStats, type SimulatorOptions } from './simulator.js';
 import type { SandboxCitizen } from './population.js';
@@ -58,8 +56,11 @@ export interface Sandbox {
   readonly population: readonly SandboxCitizen[];
   /** The client profile that speaks this sandbox's gateway: pass it as `createClient({ profile })`. */
   readonly profile: WireProfile;
-  /** msw request handlers backed by the same simulator (needs `msw` 2 installed). */
-  readonly handlers: HttpHandler[];
+  /**
+   * The gateway the sandbox plays, transport-free: the HTTP server and the msw handlers of
+   * `dancu/testing/msw` (`sandboxHandlers(sandbox)`) both answer through it.
+   */
+  readonly gateway: SimHandler;
   /** What the upstream saw. */
   stats(): SandboxStats;
   /** Counters, lock and injected faults back to zero. */
@@ -91,53 +92,6 @@ export const SANDBOX_PURPOSES: readonly PurposeDefinition[] = Object.freeze([
   },
 ]);
 
-type Msw = typeof import('msw');
-
-async function loadMsw(): Promise<Msw | undefined> {
-  try {
-    return await import('msw');
-  } catch {
-    return undefined;
-  }
-}
-
-/** The `flood` and `drip` faults as a web stream (msw): 100 MB in 64 KiB chunks, or a byte every 50 ms for at most a minute. */
-function hostileBody(kind: 'flood' | 'drip'): ReadableStream<Uint8Array> {
-  const chunk = new Uint8Array(64 * 1024).fill(0x78);
-  let sent = 0;
-  const deadline = Date.now() + 60_000;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (kind === 'drip') {
-        await sleep(50);
-        if (Date.now() > deadline) controller.close();
-        else controller.enqueue(new Uint8Array([0x78]));
-        return;
-      }
-      if (sent >= 100 * 1024 * 1024) return controller.close();
-      sent += chunk.length;
-      controller.enqueue(chunk);
-    },
-  });
-}
-
-function mswHandlers(msw: Msw, sim: SimHandler, url: string): HttpHandler[] {
-  const { http, HttpResponse } = msw;
-  return [
-    http.all(`${url}/*`, async ({ request }) => {
-      const path = new URL(request.url).pathname;
-      const answer = await sim.handle({ method: request.method, path, headers: request.headers, body: await request.text() });
-      if (answer.delayMs > 0) await sleep(answer.delayMs);
-      if (answer.fault === 'reset') return HttpResponse.error();
-      if (answer.fault === 'slow') await sleep(Number(answer.headers['x-sandbox-slow-ms'] ?? 2000));
-      if (answer.fault === 'flood' || answer.fault === 'drip') {
-        return new HttpResponse(hostileBody(answer.fault), { status: 200, headers: { 'content-type': 'application/json' } });
-      }
-      return new HttpResponse(answer.body, { status: answer.status, headers: answer.headers });
-    }),
-  ];
-}
-
 /**
  * Start a sandbox upstream that speaks the reference profile.
  *
@@ -158,17 +112,12 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   let server: Server | undefined;
   let url = 'https://sandbox.dancu.test';
   if (shouldListen) ({ server, url } = await listen(gateway, host, port, tls));
-  const msw = await loadMsw();
-  const handlers = msw ? mswHandlers(msw, gateway, url) : undefined;
   return {
     url,
     profile: profile === 'lgsp-soap' ? LgspGateway.profile() : referenceProfile,
     credentials: sim.credentials,
     population: sim.population,
-    get handlers(): HttpHandler[] {
-      if (!handlers) throw new Error('sandbox.handlers needs msw 2: npm install -D msw@2');
-      return handlers;
-    },
+    gateway,
     stats: () => sim.stats(),
     reset: () => sim.reset(),
     inject: (kind, count) => sim.inject(kind, count),

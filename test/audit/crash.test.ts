@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, JsonlAuditSink, verifyDirectory } from '../../src/index.js';
+import { createClient, JsonlAuditSink } from '../../src/index.js';
+import { verifyDirectory } from '../../src/audit/index.js';
 import { deriveAuditKeys } from '../../src/audit/keys.js';
 import { createSandbox, SANDBOX_PURPOSES, seededRandom, type Sandbox } from '../../src/testing/index.js';
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit, type ChainStore } from '../../src/audit/group-commit.js';
 import { lineHashMatches } from '../../src/audit/chain.js';
-import { hashOf, GENESIS, type AuditEvent, type AuditEventBody } from '../../src/index.js';
+import { type AuditEvent, type AuditEventBody } from '../../src/index.js';
+import { hashOf, GENESIS } from '../../src/audit/chain.js';
 
 const body = (n: number): AuditEventBody =>
   ({ v: 1, ts: '2026-11-23T08:00:00.000+07:00', eventId: `e${n}`, type: 'session.login', system: { id: 's', unitCode: 'U', version: '1', instance: 'i', fingerprint: 'f', sdk: '0' } }) as AuditEventBody;

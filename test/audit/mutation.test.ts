@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonlAuditSink, verifyLines, type AuditEventBody, type Checkpoint } from '../../src/index.js';
+import { JsonlAuditSink, type AuditEventBody } from '../../src/index.js';
+import { verifyLines, type Checkpoint } from '../../src/audit/index.js';
 import type { Line } from '../../src/audit/verify.js';
 import { seededRandom } from '../../src/testing/index.js';
 

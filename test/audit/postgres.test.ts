@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresAuditSink, verifyPostgres } from '../../src/index.js';
+import { PostgresAuditSink } from '../../src/index.js';
+import { verifyPostgres } from '../../src/audit/index.js';
 import { deriveAuditKeys } from '../../src/audit/keys.js';
 import { PG_URL, postgresAvailable } from '../services.js';
 import { ctx, rejection, setup } from '../helpers.js';

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { MemoryAuditSink, reportHtml, summarise } from '../../src/index.js';
+import { MemoryAuditSink } from '../../src/index.js';
+import { reportHtml, summarise } from '../../src/audit/index.js';
 import { ctx, setup } from '../helpers.js';
 
 const CHROMIUM = process.env['DANCU_CHROMIUM'] ?? '/usr/bin/chromium';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAuditSink, reportCsv, reportHtml, reportTable, summarise, type AuditReport } from '../../src/index.js';
+import { MemoryAuditSink } from '../../src/index.js';
+import { reportCsv, reportHtml, reportTable, summarise, type AuditReport } from '../../src/audit/index.js';
 import { ctx, rejection, setup } from '../helpers.js';
 
 describe('dancu audit report', () => {

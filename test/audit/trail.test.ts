@@ -3,7 +3,9 @@ import { appendFile, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditEventSchema, FanOutAuditSink, JsonlAuditSink, MemoryAuditSink, PinoAuditSink, verifyDirectory, type AuditEvent } from '../../src/index.js';
+import { FanOutAuditSink, JsonlAuditSink, MemoryAuditSink, PinoAuditSink, type AuditEvent } from '../../src/index.js';
+import { verifyDirectory } from '../../src/audit/index.js';
+import { AuditEventSchema } from '../../src/audit/schema.js';
 import { deriveAuditKeys } from '../../src/audit/keys.js';
 import { ctx, rejection, setup } from '../helpers.js';
 

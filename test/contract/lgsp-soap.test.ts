@@ -5,10 +5,12 @@
 import fc from 'fast-check';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, MemoryAuditSink, soapEnvelope } from '../../src/index.js';
+import { createClient, MemoryAuditSink } from '../../src/index.js';
+import { soapEnvelope } from '../../src/profiles.js';
 import { parseXml } from '../../src/internal/xml.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../../src/testing/index.js';
 import { ctx } from '../helpers.js';
+import { sandboxHandlers } from '../../src/testing/msw.js';
 
 /** Strings XML 1.0 can carry (every code point but C0 controls other than tab/LF/CR, and U+FFFE/F). */
 const xmlText = fc
@@ -80,7 +82,7 @@ describe('vendor-style msw test against the SOAP sandbox', () => {
   let server: ReturnType<typeof setupServer>;
   beforeAll(async () => {
     sandbox = await createSandbox({ listen: false, profile: 'lgsp-soap', populationSize: 30, lockThreshold: 3 });
-    server = setupServer(...sandbox.handlers);
+    server = setupServer(...sandboxHandlers(sandbox));
     server.listen({ onUnhandledRequest: 'error' });
   });
   afterAll(() => server.close());

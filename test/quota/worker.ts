@@ -97,6 +97,7 @@ async function run(m: RunMessage): Promise<RunResult> {
         result.counts[code] = (result.counts[code] ?? 0) + 1;
         // A denied caller in a loop would spin; give the event loop a breath between calls.
         if (m.untilStopped) await new Promise((r) => setTimeout(r, code === 'ok' ? (m.pauseMs ?? 0) : 20));
+        else if (m.pauseMs) await new Promise((r) => setTimeout(r, m.pauseMs)); // paced: the run outlasts the parent's Redis kills
       }
     }),
   );

@@ -5,7 +5,8 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createClient, isDancuError, lgspSoapProfile, MemoryAuditSink, REFERENCE_PATHS, type DancuClientOptions, type FetchLike } from '../../src/index.js';
+import { createClient, isDancuError, MemoryAuditSink, type DancuClientOptions, type FetchLike } from '../../src/index.js';
+import { lgspSoapProfile, REFERENCE_PATHS } from '../../src/profiles.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
 import { rejection } from '../helpers.js';
 

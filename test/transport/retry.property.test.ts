@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TransportError, upstreamError, type UpstreamFailure, type WireProfile, type WireResponse } from '../../src/index.js';
+import { TransportError, type WireProfile } from '../../src/index.js';
+import { upstreamError, type UpstreamFailure, type WireResponse } from '../../src/profiles.js';
 import type { HttpClient } from '../../src/transport/http.js';
 import { retryDelay, type RetryPolicy } from '../../src/transport/retry.js';
 import { Upstream } from '../../src/transport/upstream.js';
