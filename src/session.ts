@@ -11,8 +11,8 @@ export interface SessionOptions {
   operatorId: string;
   /** IP address of their device. */
   ip: string;
-  /** Their browser or app, for the trail. */
-  userAgent?: string;
+  /** Their browser or app, for the trail (e.g. `req.headers['user-agent']`, which may be absent). */
+  userAgent?: string | undefined;
   /** Your own session id; default: a new UUID. */
   sessionId?: string;
 }

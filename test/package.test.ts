@@ -5,7 +5,7 @@
  * systems, with and without msw, and a real call against the sandbox from the packed code.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,10 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     expect(JSON.parse(stdout)).toEqual({ createClient: 'function', createSandbox: 'function', citizens: 3, cross: true });
   });
 
+  /** The optional peers a vendor adds for tests and for a deployment (the docs' snippets use them too); once. */
+  let peers: Promise<unknown> | undefined;
+  const installPeers = () => (peers ??= run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', 'msw@2', 'ioredis@5', 'pg@8', '@types/pg@8'], { cwd: dir, maxBuffer: 32 * 1024 * 1024 }));
+
   /** tsc over the consumer's files with the strictest options a vendor may use, dependencies' declarations included. */
   const STRICT = ['--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noEmit', '--skipLibCheck', 'false', '--types', 'node', '--target', 'es2022'];
   const typecheck = (module: string[], files: string[]) => run('node', [tsc, ...STRICT, ...module, ...files], { cwd: dir, maxBuffer: 8 * 1024 * 1024 })
@@ -115,7 +119,7 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
   }, 180_000);
 
   it('dancu/testing/msw type-checks once msw is installed (and only its declarations need msw)', async () => {
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', 'msw@2'], { cwd: dir, maxBuffer: 32 * 1024 * 1024 });
+    await installPeers();
     await writeFile(join(dir, 'msw.mts'), `
       import { setupServer } from 'msw/node';
       import { createSandbox } from 'dancu/testing';
@@ -124,6 +128,52 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
       export const server = setupServer(...sandboxHandlers(sandbox));
     `);
     await typecheck(['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['msw.mts']);
+  }, 300_000);
+  it('every TypeScript block of README.md and docs/**/*.md compiles as written against the package', async () => {
+    await installPeers();
+    const docs = ['README.md', ...(await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+      ...(await readdir(join(root, 'docs', 'vi'))).filter((f) => f.endsWith('.md')).map((f) => `docs/vi/${f}`)];
+    const blocks: Array<{ where: string; code: string }> = [];
+    for (const doc of docs) {
+      const text = await readFile(join(root, doc), 'utf8');
+      for (const m of text.matchAll(/```ts\n([\s\S]*?)```/g)) blocks.push({ where: `${doc}:${text.slice(0, m.index).split('\n').length}`, code: m[1]! });
+    }
+    expect(blocks.length).toBeGreaterThanOrEqual(20);
+    // What a snippet takes from the text around it, declared only where the snippet does not define it.
+    const context: Array<[string, string]> = [
+      ['base', "declare const base: import('dancu').DancuClientOptions;"],
+      ['client', "declare const client: import('dancu').DancuClient;"],
+      ['input', "declare const input: import('dancu').VerifyCitizenInput;"],
+      ['ctx', "declare const ctx: import('dancu').CallContext;"],
+      ['purposes', "declare const purposes: readonly import('dancu').PurposeDefinition[];"],
+      ['dossierId', 'declare const dossierId: string;'],
+      ['req', 'declare const req: { ip: string; user: { id: string }; headers: Record<string, string | undefined> };'],
+      ['pager', 'declare const pager: { send(text: string): void };'],
+      ['showFormError', 'declare function showFormError(path: string, reason: string): void;'],
+      ['askTheCitizen', 'declare function askTheCitizen(): void;'],
+      ['retryLater', 'declare function retryLater(ms: number | undefined): void;'],
+      ['alertOnCall', 'declare function alertOnCall(until: string | undefined): void;'],
+      ['pageTheOnCallOfficer', 'declare function pageTheOnCallOfficer(until: string | undefined): void;'],
+    ];
+    const files: string[] = [];
+    for (const [i, b] of blocks.entries()) {
+      const defined = (name: string) =>
+        new RegExp(`\\b(const|let|var|function|class)\\s+${name}\\b|import\\s+(type\\s+)?\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+${name}\\b`).test(b.code);
+      const prelude = context.filter(([name]) => new RegExp(`\\b${name}\\b`).test(b.code) && !defined(name)).map(([, d]) => d);
+      const file = `doc-${i}.mts`;
+      await writeFile(join(dir, file), `// ${b.where}\n${prelude.join('\n')}\n${b.code}\nexport {};\n`);
+      files.push(file);
+    }
+    // The msw guide's test uses vitest's globals; their shape is all it needs here.
+    await writeFile(join(dir, 'vitest-shim.d.ts'), `declare module 'vitest' {
+      type Fn = () => unknown; export const it: (name: string, fn: Fn) => void; export const beforeAll: (fn: Fn) => void;
+      export const afterAll: (fn: Fn) => void; export const afterEach: (fn: Fn) => void; export const expect: (v: unknown) => { toBe(x: unknown): void };
+    }`);
+    await typecheck(['--module', 'nodenext', '--moduleResolution', 'nodenext', '--noUnusedLocals', 'false'], ['vitest-shim.d.ts', ...files]).catch((err: Error) => {
+      // Name the doc and line of each failing block.
+      const where = new Map(files.map((f, i) => [f, blocks[i]!.where]));
+      throw new Error(err.message.replace(/doc-\d+\.mts/g, (f) => `${f} (${where.get(f)})`));
+    });
   }, 300_000);
 });
 
