@@ -7,7 +7,8 @@ import { entryKey, subjectKey } from './cache/keys.js';
 import type { CachedEntry } from './cache/types.js';
 import { parseIdNumber } from './citizen/id-number.js';
 import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
-import { resolveOptions, type DancuClientOptions, type ResolvedOptions } from './config.js';
+import { resolveOptions, type DancuClientOptions } from './config.js';
+import { buildRuntime, type Runtime } from './runtime.js';
 import type { CallContext, LookupContext } from './context.js';
 import { ClientClosedError, GuardError, isDancuError, UpstreamLockedError, ValidationError } from './errors.js';
 import { Guards, type GuardVerdict } from './guard/guards.js';
@@ -39,7 +40,7 @@ interface Served {
 }
 
 class Client implements DancuClient {
-  readonly #opts: ResolvedOptions;
+  readonly #opts: Runtime;
   readonly #purposes: PurposeRegistry;
   readonly #http: HttpClient;
   readonly #attempts: AttemptDeps;
@@ -49,7 +50,7 @@ class Client implements DancuClient {
   readonly #guards: Guards;
   #closed = false;
 
-  constructor(opts: ResolvedOptions) {
+  constructor(opts: Runtime) {
     this.#opts = opts;
     this.#purposes = new PurposeRegistry(opts.purposes);
     this.#http = new HttpClient({
@@ -238,5 +239,5 @@ class Client implements DancuClient {
  * ```
  */
 export function createClient(options: DancuClientOptions): DancuClient {
-  return new Client(resolveOptions(options));
+  return new Client(buildRuntime(resolveOptions(options)));
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.js';
-import { checkPrefix, RedisScript, registerSharedRedis, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
+import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
 import type { CachedEntry, CacheStore } from './types.js';
 
 const GET = `return redis.call('GET', KEYS[1])`;
@@ -45,6 +45,10 @@ export interface RedisCacheStoreOptions {
  * cross-process single-flight. Keys and subjects are HMACs: Redis never holds an ID number or a name.
  */
 export class RedisCacheStore implements CacheStore {
+  /** Shared by every process that uses the same Redis and prefix. */
+  readonly shared = true;
+  /** The Redis this store lives in (the client's guard state is kept beside it). */
+  readonly redis: RedisConnection;
   readonly #scripts: Record<'get' | 'set' | 'invalidate' | 'acquire' | 'release' | 'held', RedisScript>;
   readonly #prefix: string;
   #aes: Buffer | undefined;
@@ -57,7 +61,7 @@ export class RedisCacheStore implements CacheStore {
     this.#scripts = { get: s(GET), set: s(SET), invalidate: s(INVALIDATE), acquire: s(ACQUIRE), release: s(RELEASE), held: s(HELD) };
     const prefix = checkPrefix(options.prefix);
     this.#prefix = `{${prefix}}`;
-    registerSharedRedis(this, { scriptClient: client, prefix, clock: undefined });
+    this.redis = { client, prefix, clock: undefined };
     if (options.encryptionKey !== undefined) {
       if (!Buffer.isBuffer(options.encryptionKey) || options.encryptionKey.length !== 32) {
         throw new ConfigError([{ path: 'encryptionKey', received: typeof options.encryptionKey, message: 'must be a 32-byte Buffer (AES-256)', fix: 'pass randomBytes(32) from your secret store, or leave it out and set cache.secret' }]);

@@ -64,13 +64,6 @@ function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missin
   return value;
 }
 
-/** Placeholders with the shape of the real stores and sinks: the schema checks shapes, nothing connects. */
-const QUOTA_STUB = { reserve: noop, stop: noop, status: noop, activeStop: noop };
-const CACHE_STUB = { get: noop, set: noop, invalidateSubject: noop, size: noop, acquire: noop };
-const SINK_STUB = { write: noop, flush: noop, close: noop };
-function noop(): never {
-  throw new Error('doctor placeholder: never called');
-}
 
 interface Declared {
   quotaStore: 'memory' | 'redis';
@@ -78,25 +71,28 @@ interface Declared {
   auditSink: 'jsonl' | 'postgres' | 'memory' | 'other';
 }
 
-/** Turn declarative stores into placeholders, remember what was declared. */
+/**
+ * Take the declarative stores and sinks out of the options (the schema of createClient checks the
+ * rest as written), and remember what was declared: the checks below judge them. Nothing connects.
+ */
 function materialise(cfg: Record<string, unknown>): { options: Record<string, unknown>; declared: Declared; problems: DoctorCheck[] } {
   const problems: DoctorCheck[] = [];
   const options: Record<string, unknown> = { ...cfg };
   delete options['deployment'];
   const declared: Declared = { quotaStore: 'memory', cacheStore: 'memory', auditSink: 'jsonl' };
-  /** `{ "redis": "<url>" }` → a placeholder store; anything else is a finding. */
-  const redisStore = (section: 'quota' | 'cache', stub: object): boolean => {
+  /** `{ "redis": "<url>" }` is declared and taken out; anything else is a finding. */
+  const redisStore = (section: 'quota' | 'cache'): boolean => {
     const opts = options[section] as Record<string, unknown> | undefined;
     if (opts?.['store'] === undefined) return false;
-    const s = opts['store'];
+    const { store: s, ...rest } = opts;
     const redis = typeof s === 'object' && s !== null && 'redis' in s;
     if (!redis) problems.push({ level: 'fail', check: `config: ${section}.store`, reason: 'declare { "redis": "<url>" } (or omit for memory)' });
-    options[section] = { ...opts, store: redis ? stub : undefined };
+    options[section] = rest;
     return redis;
   };
-  if (redisStore('quota', QUOTA_STUB)) declared.quotaStore = 'redis';
+  if (redisStore('quota')) declared.quotaStore = 'redis';
   if ((options['cache'] as Record<string, unknown> | undefined)?.['enabled'] === false) declared.cacheStore = 'off';
-  if (redisStore('cache', CACHE_STUB)) declared.cacheStore = 'redis';
+  if (redisStore('cache')) declared.cacheStore = 'redis';
   const audit = options['audit'] as Record<string, unknown> | undefined;
   if (audit?.['sink'] !== undefined) {
     const s = audit['sink'] as Record<string, unknown>;
@@ -106,7 +102,8 @@ function materialise(cfg: Record<string, unknown>): { options: Record<string, un
       const { sink: _sink, ...rest } = audit;
       options['audit'] = { ...rest, directory: (s['jsonl'] as { directory?: string } | undefined)?.directory ?? 'dancu-audit' };
     } else {
-      options['audit'] = { ...audit, sink: SINK_STUB };
+      const { sink: _sink, ...rest } = audit;
+      options['audit'] = rest;
     }
   }
   return { options, declared, problems };
@@ -136,13 +133,12 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
   const { options, declared, problems } = materialise(resolved);
   out.push(...problems);
 
-  // 1. The same zod schema as createClient. The secret is checked on its own below, so that a weak
-  //    one does not hide the other problems: the schema sees a placeholder that passes the policy.
+  // 1. The same validation as createClient, which builds nothing and judges no secret: the secret is
+  //    checked on its own below, so that a weak one does not hide the other problems.
   let resolvedOptions: ReturnType<typeof resolveOptions> | undefined;
   const creds = (options['credentials'] ?? {}) as Record<string, unknown>;
-  const placeholder = { ...creds, clientSecret: 'Placeholder-Only-9!', issuedAt: undefined };
   try {
-    resolvedOptions = resolveOptions({ ...options, credentials: placeholder, clock: () => now } as unknown as DancuClientOptions);
+    resolvedOptions = resolveOptions({ ...options, clock: () => now } as unknown as DancuClientOptions);
     out.push({ level: 'pass', check: 'options valid (same schema as createClient)', reason: 'no problem found' });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -194,7 +190,7 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
 
   // 4. Quota below the lock threshold with a margin.
   if (resolvedOptions) {
-    const plan = resolvedOptions.quota.plan;
+    const plan = resolvedOptions.quota.limits;
     out.push(plan.safetyMargin >= 0.05 && plan.perDay <= Math.floor(plan.lockThreshold * (1 - plan.safetyMargin))
       ? { level: 'pass', check: 'quota below the lock threshold with a margin', reason: `stops at ${plan.perDay} a Vietnam day, lock at ${plan.lockThreshold} (margin ${Math.round(plan.safetyMargin * 100)}%)` }
       : { level: 'fail', check: 'quota below the lock threshold with a margin', reason: `margin ${Math.round(plan.safetyMargin * 100)}% is under 5%` });

@@ -61,21 +61,15 @@ export class RedisScript {
   }
 }
 
-/** The Redis behind a quota or cache store, so guard state can follow it to the same Redis. */
-export interface SharedRedis {
-  scriptClient: RedisScriptClient;
-  prefix: string;
-  clock: (() => number) | undefined;
-}
-
-const shared = new WeakMap<object, SharedRedis>();
-
-export function registerSharedRedis(store: object, info: SharedRedis): void {
-  shared.set(store, info);
-}
-
-export function sharedRedisOf(store: object | undefined): SharedRedis | undefined {
-  return store === undefined ? undefined : shared.get(store);
+/**
+ * Where a Redis store keeps its state: the script client, the deployment's prefix and the test clock.
+ * A Redis quota or cache store shows it as `store.redis`, so that the guard state of a client can be
+ * kept beside it (or `createRedisStores` wires all three at once).
+ */
+export interface RedisConnection {
+  readonly client: RedisScriptClient;
+  readonly prefix: string;
+  readonly clock: (() => number) | undefined;
 }
 
 /** A store's key prefix: 1–64 of `[A-Za-z0-9:._-]` (default `dancu`), or `ERR_CONFIG_INVALID`. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { checkPrefix, RedisScript, registerSharedRedis, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
+import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
 
 /**
@@ -200,6 +200,10 @@ const REPORT_BATCH = 200;
  * restart without persistence: see docs/quotas.md.
  */
 export class RedisQuotaStore implements QuotaStore {
+  /** Shared by every process that uses the same Redis and prefix. */
+  readonly shared = true;
+  /** The Redis this store lives in (the client's guard state is kept beside it). */
+  readonly redis: RedisConnection;
   readonly #reserve: RedisScript;
   readonly #stop: RedisScript;
   readonly #activeStop: RedisScript;
@@ -226,7 +230,7 @@ export class RedisQuotaStore implements QuotaStore {
     if (!(Number.isInteger(this.#heartbeatMs) && this.#heartbeatMs >= 10) || !(Number.isInteger(this.#recoveryMs) && this.#recoveryMs >= 2 * this.#heartbeatMs)) {
       throw new ConfigError([{ path: 'recoveryMs', received: typeof options.recoveryMs, message: 'heartbeatMs must be a whole number ≥ 10 and recoveryMs ≥ 2 × heartbeatMs', fix: 'keep the defaults (1000 and 3000) unless you know why' }]);
     }
-    registerSharedRedis(this, { scriptClient: client, prefix, clock: options.clock });
+    this.redis = { client, prefix, clock: options.clock };
   }
 
   /** The Redis key of a budget (for inspection in tests and operations). */

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GuardError, MemoryAuditSink, MemoryGuardStore, nameKey, RedisQuotaStore, type GuardAlert, type GuardStore } from '../../src/index.js';
+import { createRedisStores, GuardError, MemoryAuditSink, MemoryGuardStore, nameKey, RedisQuotaStore, type GuardAlert, type GuardStore } from '../../src/index.js';
 import { clientFor, ctx, rejection, setup, verifyInput } from '../helpers.js';
 import { createSandbox } from '../../src/testing/index.js';
 import { REDIS_URL, redisAvailable } from '../services.js';
@@ -383,6 +383,29 @@ describe.skipIf(!hasRedis)('guard state in Redis (follows the quota store)', () 
       expect(dump).not.toContain('cb.test');
     } finally {
       await Promise.all([a.close(), b.close()]);
+      await sandbox.close();
+    }
+  });
+
+  it('createRedisStores wires the three stores of a deployment into one Redis and prefix', async () => {
+    const sandbox = await createSandbox({ populationSize: 10 });
+    const prefix = `w-${randomUUID()}`;
+    const stores = createRedisStores({ client: redis!, prefix });
+    const client = clientFor(sandbox, {
+      quota: { store: stores.quota, perOperator: { perDay: 5 } },
+      cache: { store: stores.cache, secret: 'cache-secret-of-this-deployment-0123456789' },
+      guards: { store: stores.guards, velocity: { perMinute: 50, regularity: false } },
+    });
+    try {
+      const c = sandbox.population[0]!;
+      expect((await client.verifyCitizen(v(c), ctx)).source).toBe('upstream');
+      expect((await client.verifyCitizen(v(c), ctx)).source).toBe('cache');
+      const kinds = (await redis!.keys(`{${prefix}}:*`)).map((k) => k.split(':')[1]).sort();
+      // cache entries (c), day counts (d), guard state (g) and the quota's life marker, under one prefix
+      expect(kinds).toEqual(expect.arrayContaining(['c', 'd', 'g', 'life']));
+    } finally {
+      stores.quota.close();
+      await client.close();
       await sandbox.close();
     }
   });
