@@ -153,6 +153,21 @@ province make 9,000 a day; the path a storm of logins takes is the cache hit, an
 | \`{ type, ...base }\` (five-key base) | \`{ ...base, type }\` | ${f(m.spread.ratio, 1)}× |
 | \`Object.assign({}, event, { seq, prevHash, hash })\` | \`{ ...event, seq, prevHash, hash }\` | ${f(m.eventCopy.ratio, 1)}× |
 | \`toLowerCase()\` | \`toLocaleLowerCase('vi')\` | ${f(m.lowerCase.ratio, 1)}× |
+
+## Why the code is as it is
+
+Figures measured on this project's machines that decided a line of code; the code says why in a
+line and points here. They come from earlier runs (shared 2-core machines, several runs each), and
+the commands reproduce them.
+
+| decision | where | figure | command |
+|---|---|---|---|
+| \`fetch\` with \`redirect: 'error'\`: other modes clone the request and tee its body | \`transport/http.ts\` | a bare fetch with \`'error'\` made 1.14–1.38× the calls per second of one with the default, 64 callers | \`npm run bench\` (transport) |
+| the deadline is a timer, not an \`AbortSignal\` handed to fetch | \`transport/http.ts\` | at 64 callers a bare fetch with a signal made 0.89–0.98× the calls without one; dancu's miss path 0.93–0.99× | \`npm run bench\` (transport) |
+| 16 waiters acknowledged per turn of the event loop | \`audit/group-commit.ts\` | with a whole batch (64) at once, the 64-caller hit ratio fell from ~0.93× to ~0.78× | \`node bench/hit-durable.mjs\` after \`npm run build\` |
+| \`Object.assign\` and literals-first object building on the hot path | \`audit/chain.ts\`, \`pipeline/plan.ts\` | a spread first cost over 10× a spread last on Node 20 | \`node bench/micro.mjs\` |
+| \`toLowerCase()\` for Vietnamese names | \`citizen/name.ts\` | a fifth of the cost of \`toLocaleLowerCase('vi')\`, same result for every code point | \`node bench/micro.mjs\` |
+| expiry set only when it moves in the quota script | \`quota/redis-store.ts\` | 0.80–0.92× the previous script's time inside Redis | \`node bench/reserve-script.mjs <old> <new>\` |
 `;
   await writeFile(new URL('../docs/benchmarks.md', import.meta.url), md);
   console.log('\nwrote docs/benchmarks.md');

@@ -1,2 +1,2 @@
-/** The SDK version, recorded in the config fingerprint and (later) in every audit event. */
+/** The SDK version, recorded in the config fingerprint and in every audit event (`system.sdk`). */
 export const VERSION = '0.1.0';

@@ -138,10 +138,7 @@ export class GroupCommit {
   }
 }
 
-/**
- * Waiters acknowledged per turn of the event loop. `node bench/hit-durable.mjs` (after `npm run build`)
- * shows the effect: with 64 here (a whole batch at once) its 64-caller ratio fell from ~0.93× to ~0.78×.
- */
+/** Waiters acknowledged per turn of the event loop: a whole batch at once starves the next batch (docs/benchmarks.md). */
 const ACK_CHUNK = 16;
 
 /**

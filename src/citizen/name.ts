@@ -25,7 +25,7 @@ export function nameKey(raw: string): string {
  * {@link nameKey} of a name that is already {@link normaliseName}d. Vietnamese has no
  * language-specific case mapping (SpecialCasing.txt has them only for Lithuanian, Turkish and
  * Azeri), so `toLowerCase()` is `toLocaleLowerCase('vi')` — checked for every code point in
- * `test/citizen.property.test.ts` — at a fifth of the cost (`node bench/micro.mjs`).
+ * `test/citizen.property.test.ts` — and cheaper (`node bench/micro.mjs`).
  */
 export function nameKeyOfNormalised(name: string): string {
   return name.toLowerCase().normalize('NFC');

@@ -36,7 +36,7 @@ export function prepareVerify(input: VerifyCitizenInput, context: unknown, now: 
   const v = validateVerifyInput(input, now);
   const purpose = purposes.authorize(ctx.purpose.code, 'verify');
   const name = nameKeyOfNormalised(v.fullName); // v.fullName is normalised already
-  // Literals first, spreads last: on Node 20 `{ ...a, b }` costs over 10× `{ b, ...a }` (docs/benchmarks.md).
+  // Literals first, spreads last: `{ b, ...a }` is cheaper than `{ ...a, b }` on Node 20 (`node bench/micro.mjs`).
   const request = { idNumber: v.id.value, fullName: v.fullName, dateOfBirth: v.dateOfBirth };
   return {
     operation: 'verify',

@@ -27,17 +27,13 @@ export interface HttpClientOptions {
  * `undici.request`). Redirects are never followed; bodies are read with a size bound.
  *
  * `redirect: 'error'`, not `'manual'`: either way a redirect is refused, but for any other mode
- * fetch clones the request and tees its body before sending it (the Fetch standard's HTTP-network-
- * or-cache fetch): on Node 20 a bare fetch with `'error'` makes 1.14–1.38× the calls per second of
- * one with the default at 64 callers (`npm run bench`, transport; shared machines, several runs). The price: fetch reports a refused redirect as
- * a network error without its status, so the error says "a redirect" with status 0 (the status the
- * Fetch standard gives a redirect it does not follow).
+ * fetch clones the request and tees its body before sending it (figures: docs/benchmarks.md, "Why
+ * the code is as it is"). The price: fetch reports a refused redirect as a network error without
+ * its status, so the error says "a redirect" with status 0.
  *
  * The deadline (`timeoutMs`, the whole exchange, body included) is a timer, not an `AbortSignal`
- * handed to fetch: fetch makes a request follow such a signal through a `WeakRef`, a
- * `FinalizationRegistry` entry and an abort listener (nodejs/undici#1203): at 64 callers a bare
- * fetch with a signal made 0.89–0.98× the calls without one, dancu's miss path 0.93–0.99×
- * (`npm run bench`, transport; shared machines, several runs). What the signal did is done so:
+ * handed to fetch, which follows a signal through a `WeakRef`, a `FinalizationRegistry` entry and a
+ * listener per request (nodejs/undici#1203; docs/benchmarks.md). What the signal did is done so:
  * - at most `connections` requests wait for their headers; a call beyond that waits here, not in
  *   undici's queue where nothing could take it back, and leaves unsent if its deadline passes (or
  *   its own signal aborts) first. A place passes on when an answer's headers are in — its body is

@@ -3,8 +3,8 @@ import type { TokenAnswer } from './types.js';
 
 /**
  * OAuth2 access token cache. The token is refreshed single-flight `skewMs` before it expires, so N
- * concurrent calls on a cold client make one token request. Token requests have their own lane:
- * they never queue behind the calls that need the token.
+ * concurrent calls on a cold client make one token request. Each attempt asks for the token after
+ * its quota is reserved (`pipeline/attempts.ts`).
  */
 export class TokenManager {
   readonly #fetchToken: (signal?: AbortSignal) => Promise<TokenAnswer>;
