@@ -231,7 +231,7 @@ export interface DancuClientOptions {
   system: SystemIdentity;
   /** The purposes this system is licensed for. A call under any other code is refused locally. */
   purposes: readonly PurposeDefinition[];
-  /** Wire profile of the gateway. Default: {@link referenceProfile}. */
+  /** Wire profile of the gateway (`dancu/profiles`). Default: `referenceProfile`. */
   profile?: WireProfile;
   /** Injected `fetch`. Default: `globalThis.fetch`, looked up at each call (so msw can intercept). */
   fetch?: FetchLike;

@@ -118,6 +118,24 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     // loaded 2-core machine. This is a check of the package, not of speed.
   }, 180_000);
 
+  it('no zod, msw or undici type in the declarations, but for dancu/testing/msw (msw)', async () => {
+    const root = join(dir, 'node_modules', 'dancu', 'dist');
+    const found: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (/\.d\.c?ts$/.test(e.name) && !/testing[\\/]msw\.d\.c?ts$/.test(p)) {
+          const text = await readFile(p, 'utf8');
+          for (const m of text.matchAll(/(?:from|import\()\s*['"](zod|msw|undici)(?:\/[^'"]*)?['"]/g)) found.push(`${p.slice(root.length)}: ${m[1]}`);
+        }
+      }
+    };
+    await walk(root);
+    expect(found).toEqual([]);
+    expect(await readFile(join(root, 'testing', 'msw.d.ts'), 'utf8')).toMatch(/from ['"]msw['"]/);
+  });
+
   it('dancu/testing/msw type-checks once msw is installed (and only its declarations need msw)', async () => {
     await installPeers();
     await writeFile(join(dir, 'msw.mts'), `
