@@ -15,7 +15,7 @@ import { ConfigError, CredentialError } from './errors.js';
 import { buildGuards } from './guard/config.js';
 import type { GuardPlan } from './guard/guards.js';
 import { MemoryGuardStore } from './guard/memory-store.js';
-import type { RedisConnection } from './internal/redis.js';
+import { secretBytes, type RedisConnection } from './internal/redis.js';
 import { buildQuota } from './quota/config.js';
 import type { QuotaManagerOptions } from './quota/manager.js';
 import { MemoryQuotaStore } from './quota/memory-store.js';
@@ -58,7 +58,7 @@ function redisOf(store: object | undefined): RedisConnection | undefined {
  */
 function stateSecretFor(r: ResolvedOptions, redis: RedisConnection | undefined): Buffer {
   const given = r.stateSecret;
-  if (given !== undefined) return Buffer.isBuffer(given) ? given : Buffer.from(given, 'utf8');
+  if (given !== undefined) return secretBytes(given);
   const q = r.quota.store;
   const shared = redis !== undefined ||
     (q !== undefined && !(q instanceof MemoryQuotaStore) && r.quota.limits.perOperator !== undefined) ||

@@ -1,4 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { secretBytes } from '../internal/redis.js';
 
 /**
  * Keys of the audit trail, derived from `audit.secret` with HKDF-SHA256 (salt bound to the key id):
@@ -7,7 +8,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
  * checkpoints that no one else could verify are not written).
  */
 export function deriveAuditKeys(secret: string | Buffer | undefined, keyId: string): { subject: Buffer; checkpoint: Buffer | undefined } {
-  const ikm = secret === undefined ? randomBytes(32) : Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+  const ikm = secret === undefined ? randomBytes(32) : secretBytes(secret);
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, Buffer.from(`dancu-audit:${keyId}`), info, 32));
   return { subject: derive('subject'), checkpoint: secret === undefined ? undefined : derive('checkpoint') };
 }

@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { hiddenTag } from '../internal/hidden-tag.js';
+import { secretBytes } from '../internal/redis.js';
 
 /**
  * Keys derived from the configured cache secret with HKDF-SHA256, one per use, bound to the key
@@ -14,7 +15,7 @@ export interface CacheKeys {
 }
 
 export function deriveCacheKeys(secret: string | Buffer | undefined, keyId: string): CacheKeys {
-  const ikm = secret === undefined ? randomBytes(32) : Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+  const ikm = secret === undefined ? randomBytes(32) : secretBytes(secret);
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, Buffer.from(`dancu-cache:${keyId}`), info, 32));
   return { keyId, hmac: createSecretKey(derive('key')), aes: derive('value') };
 }

@@ -1,11 +1,7 @@
-import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
+import { checkPrefix, LUA_NOW, RedisScript, scriptClientOption, type RedisClientLike } from '../internal/redis.js';
 import type { CallsResult, DistinctResult, GuardStore } from './types.js';
 
-const NOW = `
-local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
-`;
+const NOW = LUA_NOW;
 
 /** KEYS: set, denied flag. ARGV: now, member, max, windowMs. Returns {allowed, distinct, remainingMs, firstDenial}. */
 const DISTINCT = `${NOW}

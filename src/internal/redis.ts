@@ -109,3 +109,19 @@ export function optionsObject<T extends object>(options: unknown, what: string, 
   }
   return o as Partial<T>;
 }
+
+/**
+ * The start of every dancu Lua script: `now` in epoch ms from ARGV[1] (a test clock) or, when that
+ * is empty, from Redis `TIME`, so hosts with skewed clocks agree; `clocked` says which.
+ */
+export const LUA_NOW = `
+local now
+local clocked = ARGV[1] ~= ''
+if clocked then now = tonumber(ARGV[1]) else
+  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+`;
+
+/** A secret option as bytes (UTF-8 for a string). */
+export function secretBytes(secret: string | Buffer): Buffer {
+  return Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+}

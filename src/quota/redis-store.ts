@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
+import { checkPrefix, LUA_NOW, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
 
 /**
@@ -38,11 +38,7 @@ import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResul
  * minute old or in the future (`node bench/reserve-script.mjs <old> <new>` compares two scripts).
  * With a test clock every write sets the expiry.
  */
-const RESERVE = `
-local now
-local clocked = ARGV[1] ~= ''
-if clocked then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+const RESERVE = `${LUA_NOW}
 local cost = tonumber(ARGV[2])
 local mode = ARGV[3]
 local grace = tonumber(ARGV[4])
@@ -134,10 +130,7 @@ return out
 `;
 
 /** KEYS[1] = stop hash. ARGV = now ms or '', reason, 'day' | ms. Keeps the longer stop. */
-const STOP = `
-local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+const STOP = `${LUA_NOW}
 local untilMs
 if ARGV[3] == 'day' then
   local VN, DAY = 25200000, 86400000
@@ -151,10 +144,7 @@ return untilMs - now
 `;
 
 /** KEYS[1] = stop hash. ARGV[1] = now ms or ''. Returns {remainingMs, reason} or {0, ''}. */
-const ACTIVE_STOP = `
-local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+const ACTIVE_STOP = `${LUA_NOW}
 local untilMs = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 if untilMs > now then return {untilMs - now, redis.call('HGET', KEYS[1], 'reason') or 'locked'} end
 return {0, ''}
