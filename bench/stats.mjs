@@ -22,19 +22,8 @@ export async function latencies(fn, n) {
   return out;
 }
 
-/**
- * An audit sink for benches of the pipeline's own cost: every event is built and hash-chained as a
- * durable sink would (canonical JSON, SHA-256, the line), then dropped. `MemoryAuditSink` keeps every
- * event for tests, so the longer a bench runs, the more of it is garbage collection of that heap.
- */
+/** An audit sink that chains every event and drops it (see `DiscardingAuditSink` in dancu/testing). */
 export async function chainOnlySink() {
-  const { Chain } = await import('../dist/index.js');
-  const chain = new Chain();
-  let events = 0;
-  return {
-    get events() { return events; },
-    async write(bodies) { chain.linkLines(bodies); chain.commit(); events += bodies.length; },
-    async flush() {},
-    async close() {},
-  };
+  const { DiscardingAuditSink } = await import('../dist/testing/index.js');
+  return new DiscardingAuditSink();
 }

@@ -19,6 +19,9 @@ import type { PurposeDefinition } from '../purpose/registry.js';
 import { LgspGateway, type SimHandler } from './lgsp-gateway.js';
 import { referenceProfile } from '../transport/reference-profile.js';
 import type { WireProfile } from '../transport/types.js';
+import { Chain } from '../audit/chain.js';
+import type { AuditEventBody } from '../audit/schema.js';
+import type { AuditSink } from '../audit/sink.js';
 
 export { Simulator, FAULT_KINDS } from './simulator.js';
 export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
@@ -73,6 +76,27 @@ export interface Sandbox {
   close(): Promise<void>;
   /** The simulator itself, for advanced tests. */
   readonly simulator: Simulator;
+}
+
+/**
+ * An audit sink that builds and hash-chains every event as a durable sink does (canonical JSON,
+ * SHA-256, the line), then drops it: for load tests and benchmarks of the pipeline's own cost, where
+ * `MemoryAuditSink` would keep every event and the heap would grow with the run. Never for a trail.
+ */
+export class DiscardingAuditSink implements AuditSink {
+  readonly #chain = new Chain();
+  #events = 0;
+  /** Events written so far. */
+  get events(): number {
+    return this.#events;
+  }
+  async write(bodies: readonly AuditEventBody[]): Promise<void> {
+    this.#chain.linkLines(bodies);
+    this.#chain.commit();
+    this.#events += bodies.length;
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
 }
 
 /** Example purposes for tests and demos; not a list of real procedure codes. */

@@ -278,3 +278,19 @@ describe.skipIf(!canMount)('audit directory on a file system that fails', () => 
   });
 });
 
+
+describe('DiscardingAuditSink (dancu/testing)', () => {
+  it('chains every event as a durable sink would and keeps none: a load test’s heap does not grow with the trail', async () => {
+    const { DiscardingAuditSink } = await import('../../src/testing/index.js');
+    const sink = new DiscardingAuditSink();
+    const { sandbox, client, close } = await setup({}, { audit: { sink } });
+    try {
+      const c = sandbox.population[0]!;
+      await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, ctx);
+      expect(sink.events).toBe(3); // config.loaded, lookup.intent, lookup.outcome
+      expect(Object.keys(sink)).toEqual([]); // nothing kept on the instance
+    } finally {
+      await close();
+    }
+  });
+});
