@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as dancu from '../src/index.js';
 import * as profiles from '../src/profiles.js';
+import * as audit from '../src/audit/index.js';
+import * as kit from '../src/testing/index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../src/testing/index.js';
 
 const { createClient, isDancuError, MemoryAuditSink } = dancu;
@@ -139,4 +141,29 @@ describe('fuzz: every public function, bad input', () => {
     );
     check();
   }, 120_000);
+
+  it('the other entries: dancu/audit (verify, read, report), dancu/profiles (failure mapper), dancu/testing (sandbox, population)', async () => {
+    await fc.assert(
+      fc.asyncProperty(junk, junk, async (a, b) => {
+        await probe('verifyLines', () => audit.verifyLines(a as never, b as never, a as never, b as never));
+        await probe('verifyDirectory', () => audit.verifyDirectory(a as never, b as never));
+        await probe('verifyPostgres', () => audit.verifyPostgres(a as never, b as never, a as never));
+        await probe('readEvents', () => audit.readEvents(a as never));
+        await probe('summarise', () => audit.summarise(a as never));
+        await probe('summarise([junk])', () => audit.summarise([a, b] as never));
+        await probe('reportTable', () => audit.reportTable(a as never));
+        await probe('reportCsv', () => audit.reportCsv(a as never));
+        await probe('reportHtml', () => audit.reportHtml(a as never, b as never));
+        await probe('parseAuditEvent', () => audit.parseAuditEvent(a));
+        await probe('deriveAuditKeys', () => audit.deriveAuditKeys(a as never, b as never));
+        await probe('upstreamError', () => profiles.upstreamError(a as never));
+        await probe('generateCitizens', () => kit.generateCitizens(a as never, b as never));
+        const sandbox = (await probe('createSandbox', () => kit.createSandbox({ ...(typeof a === 'object' && a !== null && !Array.isArray(a) ? a : {}), listen: false } as never))) as { close?: () => Promise<void> } | undefined;
+        await sandbox?.close?.();
+        await probe('createSandbox(junk)', async () => (await kit.createSandbox(a as never)).close());
+      }),
+      { numRuns: 150 },
+    );
+    check();
+  }, 180_000);
 });

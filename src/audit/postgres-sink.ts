@@ -3,7 +3,7 @@ import { signCheckpoint, type Checkpoint, type LinkedBatch } from './chain.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
-import { optionsObject } from '../internal/redis.js';
+import { optionsObject } from '../internal/options.js';
 import { ConfigError } from '../errors.js';
 
 /** The part of `pg` (a `Pool` or a `Client`) this sink uses: no pg type in dancu's API. */

@@ -1,4 +1,13 @@
 import type { AuditEvent } from './schema.js';
+import { ValidationError } from '../errors.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** A report as `summarise` makes it, or `ERR_INPUT_INVALID`. */
+function checkReport(r: unknown): void {
+  const ok = isObject(r) && typeof r['events'] === 'number' && ['byDay', 'byOperator', 'byPurpose', 'byOutcome'].every((k) => Array.isArray(r[k]));
+  if (!ok) throw new ValidationError('ERR_INPUT_INVALID', 'report', 'invalid_argument', 'pass the report that summarise(events) returns');
+}
 
 /** One row of a summary: calls that reached the upstream, answered from cache/joined, refused, failed. */
 export interface ReportRow {
@@ -26,6 +35,8 @@ export interface AuditReport {
 
 /** Summarise events by Vietnam day, operator, purpose and outcome. */
 export function summarise(events: readonly AuditEvent[]): AuditReport {
+  if (!Array.isArray(events)) throw new ValidationError('ERR_INPUT_INVALID', 'events', 'invalid_argument', 'pass an array of audit events (readEvents)');
+  events = (events as unknown[]).filter(isObject) as unknown as AuditEvent[]; // a report counts events; anything else in the array is not one
   const tables = { day: new Map<string, ReportRow>(), operator: new Map<string, ReportRow>(), purpose: new Map<string, ReportRow>() };
   const outcomes = new Map<string, number>();
   let budget: number | undefined;
@@ -66,6 +77,7 @@ export function summarise(events: readonly AuditEvent[]): AuditReport {
 const COLS = ['upstream', 'cached', 'denied', 'failed'] as const;
 
 export function reportTable(r: AuditReport): string {
+  checkReport(r);
   const out: string[] = [`${r.events} events, ${r.sessions} sessions${r.budgetPerDay ? `, budget ${r.budgetPerDay}/day` : ''}`];
   for (const [title, rows] of [['day (Vietnam)', r.byDay], ['operator', r.byOperator], ['purpose', r.byPurpose]] as const) {
     const width = Math.max(title.length, ...rows.map((x) => x.key.length));
@@ -79,6 +91,7 @@ export function reportTable(r: AuditReport): string {
 const csvCell = (v: string | number) => (typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 export function reportCsv(r: AuditReport): string {
+  checkReport(r);
   const lines = ['dimension,key,upstream,cached,denied,failed'];
   for (const [dim, rows] of [['day', r.byDay], ['operator', r.byOperator], ['purpose', r.byPurpose]] as const) {
     for (const x of rows) lines.push([dim, x.key, x.upstream, x.cached, x.denied, x.failed].map(csvCell).join(','));
@@ -146,6 +159,8 @@ function operatorChart(r: AuditReport): string {
  * against the budget, a chart of requests per operator (upstream and refused), and the tables.
  */
 export function reportHtml(r: AuditReport, title = 'dancu audit report'): string {
+  checkReport(r);
+  title = String(title);
   const table = (name: string, rows: ReportRow[]) =>
     `<h2>By ${esc(name)}</h2><table><tr><th>${esc(name)}</th>${COLS.map((c) => `<th>${c}</th>`).join('')}</tr>${rows
       .map((x) => `<tr><td>${esc(x.key)}</td>${COLS.map((c) => `<td>${x[c]}</td>`).join('')}</tr>`).join('')}</table>`;

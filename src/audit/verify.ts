@@ -4,6 +4,27 @@ import { checkpointValid, GENESIS, hashOf, lineHashMatches, type Checkpoint } fr
 import { JsonlAuditSink } from './jsonl-sink.js';
 import { readPostgresChains, type SqlClient } from './postgres-sink.js';
 import type { AuditEvent } from './schema.js';
+import { expectString, ValidationError } from '../errors.js';
+
+const badArg = (path: string, message: string) => new ValidationError('ERR_INPUT_INVALID', path, 'invalid_argument', message);
+
+function checkKey(key: unknown): void {
+  if (key !== undefined && !Buffer.isBuffer(key)) throw badArg('key', 'must be the checkpoint key (a Buffer, see deriveAuditKeys) or left out');
+}
+
+function checkPool(pool: unknown): void {
+  if (typeof (pool as { query?: unknown } | null)?.query !== 'function') throw badArg('pool', 'must be a pg Pool or Client (anything with query(text, values))');
+}
+
+/** Read a directory of the trail; a path that is not one is bad input, not a crash. */
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) throw badArg('path', 'no audit trail directory at this path');
+    throw err;
+  }
+}
 
 export type VerifyProblemReason = 'unparseable' | 'altered' | 'missing' | 'reordered' | 'inserted' | 'truncated' | 'bad_checkpoint';
 
@@ -40,6 +61,10 @@ export interface Line {
  * matches the event at its `seq`, and none is beyond the end (truncation).
  */
 export function verifyLines(instance: string, lines: readonly Line[], checkpoints: readonly Checkpoint[], key?: Buffer): ChainReport {
+  expectString(instance, 'instance');
+  if (!Array.isArray(lines) || !lines.every((l) => typeof (l as Line | null)?.text === 'string')) throw badArg('lines', 'must be an array of { file, line, text, complete }');
+  if (!Array.isArray(checkpoints) || !checkpoints.every((c) => typeof c === 'object' && c !== null)) throw badArg('checkpoints', 'must be an array of checkpoints');
+  checkKey(key);
   const warnings: string[] = [];
   const bySeq = new Map<number, AuditEvent>();
   let expected = 1;
@@ -111,12 +136,15 @@ async function readChainDir(dir: string): Promise<{ lines: Line[]; checkpoints: 
 
 /** Verify a trail directory: either one instance directory, or a directory of instance directories. */
 export async function verifyDirectory(path: string, key?: Buffer): Promise<ChainReport[]> {
+  expectString(path, 'path');
+  checkKey(key);
+  const names = await listDir(path);
   if ((await JsonlAuditSink.dayFiles(path)).length > 0) {
     const { lines, checkpoints } = await readChainDir(path);
     return [verifyLines(path.split('/').filter(Boolean).at(-1) ?? path, lines, checkpoints, key)];
   }
   const out: ChainReport[] = [];
-  for (const name of (await readdir(path)).sort()) {
+  for (const name of names.sort()) {
     const dir = join(path, name);
     if (!(await stat(dir)).isDirectory()) continue;
     const { lines, checkpoints } = await readChainDir(dir);
@@ -127,6 +155,9 @@ export async function verifyDirectory(path: string, key?: Buffer): Promise<Chain
 
 /** Verify every chain of a PostgreSQL audit table (see `PostgresAuditSink`). */
 export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', key?: Buffer): Promise<ChainReport[]> {
+  checkPool(pool);
+  expectString(table, 'table');
+  checkKey(key);
   const chains = await readPostgresChains(pool, table);
   return chains.map((c) =>
     verifyLines(c.instance, c.lines.map((text, i) => ({ file: `${table}`, line: i + 1, text, complete: true })), c.checkpoints, key),
@@ -135,14 +166,19 @@ export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', key
 
 /** Every event of every chain in a directory or a PostgreSQL table (for reports). Unparseable lines are skipped. */
 export async function readEvents(source: { directory: string } | { pool: SqlClient; table?: string }): Promise<AuditEvent[]> {
+  if (typeof source !== 'object' || source === null) throw badArg('source', 'pass { directory } or { pool, table? }');
   const texts: string[] = [];
   if ('directory' in source) {
-    const dirs = (await JsonlAuditSink.dayFiles(source.directory)).length > 0 ? [source.directory] : (await readdir(source.directory)).map((n) => join(source.directory, n));
+    expectString(source.directory, 'directory');
+    const names = await listDir(source.directory);
+    const dirs = (await JsonlAuditSink.dayFiles(source.directory)).length > 0 ? [source.directory] : names.map((n) => join(source.directory, n));
     for (const d of dirs) {
       if (!(await stat(d)).isDirectory()) continue;
       texts.push(...(await readChainDir(d)).lines.filter((l) => l.complete).map((l) => l.text));
     }
   } else {
+    checkPool((source as { pool?: unknown }).pool);
+    if (source.table !== undefined) expectString(source.table, 'table');
     for (const c of await readPostgresChains(source.pool, source.table)) texts.push(...c.lines);
   }
   const out: AuditEvent[] = [];

@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { hiddenTag } from '../internal/hidden-tag.js';
-import { secretBytes } from '../internal/redis.js';
+import { secretBytes } from '../internal/options.js';
 
 /**
  * Keys derived from the configured cache secret with HKDF-SHA256, one per use, bound to the key

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { VerifyAnswer } from '../transport/types.js';
 import type { CachedEntry, CacheStore } from './types.js';
-import { optionsObject } from '../internal/redis.js';
+import { optionsObject } from '../internal/options.js';
 
 /** Options of {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {

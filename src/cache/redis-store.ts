@@ -45,8 +45,6 @@ export interface RedisCacheStoreOptions {
  * cross-process single-flight. Keys and subjects are HMACs: Redis never holds an ID number or a name.
  */
 export class RedisCacheStore implements CacheStore {
-  /** Shared by every process that uses the same Redis and prefix. */
-  readonly shared = true;
   /** The Redis this store lives in (the client's guard state is kept beside it). */
   readonly redis: RedisConnection;
   readonly #scripts: Record<'get' | 'set' | 'invalidate' | 'acquire' | 'release' | 'held', RedisScript>;

@@ -18,8 +18,6 @@ export interface CachedEntry {
  * subject. Methods may be sync or async.
  */
 export interface CacheStore {
-  /** `true` when other processes share this state (Redis): the one way dancu tells a shared store. */
-  readonly shared?: boolean;
   get(key: string): CachedEntry | undefined | Promise<CachedEntry | undefined>;
   set(key: string, subject: string, entry: CachedEntry, ttlMs: number): void | Promise<void>;
   /** Drop every entry of a subject; returns how many were dropped. */

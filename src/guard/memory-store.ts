@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../internal/time.js';
 import type { CallsResult, DistinctResult, GuardStore } from './types.js';
-import { optionsObject } from '../internal/redis.js';
+import { optionsObject } from '../internal/options.js';
 
 /** Options of {@link MemoryGuardStore}. */
 export interface MemoryGuardStoreOptions {

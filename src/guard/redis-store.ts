@@ -71,8 +71,6 @@ export interface RedisGuardStoreOptions {
  * processes cannot both admit the (K+1)th date of birth of one citizen. Holds only HMACs.
  */
 export class RedisGuardStore implements GuardStore {
-  /** Shared by every process that uses the same Redis and prefix. */
-  readonly shared = true;
   readonly #distinct: RedisScript;
   readonly #record: RedisScript;
   readonly #block: RedisScript;

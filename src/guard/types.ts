@@ -4,8 +4,6 @@
  * store never sees an ID number, a name, a date of birth, an operator id or an IP address.
  */
 export interface GuardStore {
-  /** `true` when other processes share this state (Redis): the one way dancu tells a shared store. */
-  readonly shared?: boolean;
   /**
    * Add `member` to the set `key` if it is already there or the set holds fewer than `max`
    * members; the set lives `windowMs` from its first member. `firstDenial` is true for the first

@@ -1,6 +1,6 @@
 import { nextVietnamMidnight, vietnamDayKey, type Clock } from '../internal/time.js';
 import type { ActiveStop, BudgetSpec, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
-import { optionsObject } from '../internal/redis.js';
+import { optionsObject } from '../internal/options.js';
 
 interface Bucket {
   tokens: number;

@@ -190,8 +190,6 @@ const REPORT_BATCH = 200;
  * restart without persistence: see docs/quotas.md.
  */
 export class RedisQuotaStore implements QuotaStore {
-  /** Shared by every process that uses the same Redis and prefix. */
-  readonly shared = true;
   /** The Redis this store lives in (the client's guard state is kept beside it). */
   readonly redis: RedisConnection;
   readonly #reserve: RedisScript;
@@ -203,6 +201,8 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #recoveryMs: number;
   /** Per day-budget key: the highest count this process saw. Only the current Vietnam day's are kept. */
   readonly #floors = new Map<string, Floor>();
+  /** The Vietnam day of the floors held (all of them are of one day). */
+  #day = '';
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #beating = false;
   #closed = false;
@@ -282,7 +282,10 @@ export class RedisQuotaStore implements QuotaStore {
   /** Record the day counts of a reply as floors; returns what is left of every budget. */
   #saw(budgets: readonly BudgetSpec[], epoch: string, day: string, r: unknown[], first: number): Record<string, number> {
     const remaining: Record<string, number> = {};
-    for (const [key, f] of this.#floors) if (f.day !== day) this.#floors.delete(key); // another day's: no longer a floor
+    if (day !== this.#day) {
+      this.#floors.clear(); // another day's counts are no floor of this one: dropped once, when the day changes
+      this.#day = day;
+    }
     budgets.forEach((b, i) => {
       const value = Number(r[first + i]);
       if (b.kind !== 'day') {

@@ -52,8 +52,6 @@ export interface BudgetStatus {
 
 /** Where budgets live. `MemoryQuotaStore` for one process, `RedisQuotaStore` for a deployment. */
 export interface QuotaStore {
-  /** `true` when other processes share this state (Redis): the one way dancu tells a shared store. */
-  readonly shared?: boolean;
   /** Take `cost` from every budget, or from none. Checks the shared stop first. */
   reserve(budgets: readonly BudgetSpec[], cost: number): ReservationResult | Promise<ReservationResult>;
   /** Record a shared stop; a longer stop in force is kept. */

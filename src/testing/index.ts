@@ -22,6 +22,8 @@ import type { WireProfile } from '../transport/types.js';
 import { Chain } from '../audit/chain.js';
 import type { AuditEventBody } from '../audit/schema.js';
 import type { AuditSink } from '../audit/sink.js';
+import { ConfigError } from '../errors.js';
+import { optionsObject } from '../internal/options.js';
 
 export { Simulator, FAULT_KINDS } from './simulator.js';
 export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
@@ -126,11 +128,13 @@ export const SANDBOX_PURPOSES: readonly PurposeDefinition[] = Object.freeze([
  * ```
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, profile = 'reference', ...simOptions } = options;
-  if (shouldListen && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host)) {
-    throw new Error('The sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost).');
+  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, profile = 'reference', ...simOptions } = optionsObject<SandboxOptions>(options, 'createSandbox');
+  if (shouldListen && (typeof host !== 'string' || !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host))) {
+    throw new ConfigError([{ path: 'host', received: typeof host, message: 'the sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost)', fix: 'leave host out (127.0.0.1)' }]);
   }
-  if (profile !== 'reference' && profile !== 'lgsp-soap') throw new Error(`Unknown sandbox profile: ${String(profile)}`);
+  if (profile !== 'reference' && profile !== 'lgsp-soap') {
+    throw new ConfigError([{ path: 'profile', received: typeof profile, message: 'unknown sandbox profile', fix: 'use "reference" or "lgsp-soap"' }]);
+  }
   const sim = new Simulator(simOptions);
   const gateway: SimHandler = profile === 'lgsp-soap' ? new LgspGateway(sim) : sim;
   let server: Server | undefined;

@@ -1,4 +1,6 @@
 import { PROVINCE_CODES } from '../citizen/provinces.js';
+import { ConfigError } from '../errors.js';
+import { optionsObject } from '../internal/options.js';
 import type { Sex } from '../citizen/types.js';
 
 /** A citizen of the sandbox population. Every value passes the client's own validation. */
@@ -51,6 +53,10 @@ export interface GenerateCitizensOptions {
 
 /** Generate `count` distinct, valid-looking citizens, deterministically from a seed. */
 export function generateCitizens(count: number, options: GenerateCitizensOptions = {}): SandboxCitizen[] {
+  if (!Number.isInteger(count) || count < 0 || count > 1_000_000) {
+    throw new ConfigError([{ path: 'count', received: typeof count, message: 'must be a whole number from 0 to 1,000,000', fix: 'pass how many citizens to generate' }]);
+  }
+  options = optionsObject<GenerateCitizensOptions>(options, 'generateCitizens');
   const rnd = seededRandom(options.seed ?? 2026);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));

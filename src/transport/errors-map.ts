@@ -1,4 +1,4 @@
-import { RateLimitedError, UpstreamError, UpstreamLockedError, type DancuError } from '../errors.js';
+import { RateLimitedError, UpstreamError, UpstreamLockedError, type DancuError, ValidationError } from '../errors.js';
 
 /** Longest `Retry-After` honoured, in milliseconds; a larger value is clamped. */
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -43,6 +43,9 @@ export interface UpstreamFailure {
  * own description is deliberately dropped: gateways echo inputs (ID numbers, names) into it.
  */
 export function upstreamError(f: UpstreamFailure): DancuError {
+  if (typeof f !== 'object' || f === null || typeof f.status !== 'number' || typeof f.kind !== 'string') {
+    throw new ValidationError('ERR_INPUT_INVALID', 'failure', 'invalid_argument', 'pass { status, kind, upstreamCode?, retryAfterMs?, lockedUntil?, requestId? }');
+  }
   // What the upstream wrote is untrusted text: it reaches messages, logs and the audit trail only
   // when it has the shape it claims (a short code, an ISO-8601 instant); anything else is dropped
   // and counted in `discarded`, never echoed (gateways put ID numbers and names in such fields).
