@@ -34,6 +34,15 @@ export interface LookupResult extends ResultBase {
   citizen: CitizenRecord | null;
 }
 
+/** Input of {@link DancuClient.call}: the verify tuple for an `identity` operation, the ID number alone for an `idNumber` one. */
+export type CallInput = { idNumber: string; fullName: string; dateOfBirth: string } | { idNumber: string };
+
+/** Result of {@link DancuClient.call}: the operation's answer as the profile parsed it (the caller's own copy). */
+export interface CallResult<A extends { found: boolean } = { found: boolean; [key: string]: unknown }> extends ResultBase {
+  found: boolean;
+  answer: A;
+}
+
 /** A client of the population service. Create with {@link createClient}; one per deployment process. */
 export interface DancuClient {
   /**
@@ -56,6 +65,20 @@ export interface DancuClient {
    * allowed by the purpose, and only those fields are returned.
    */
   lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+  /**
+   * Call an operation the wire profile declares beyond verify and lookup (`profile.extraOperations`),
+   * e.g. `XacMinhThongTinChuHo`. The purpose must list it in `operations`; the input is validated
+   * as the operation declares; the call is guarded, deduplicated, counted and audited like the others.
+   *
+   * @example
+   * ```ts
+   * const r = await client.call<HouseholdHeadAnswer>('XacMinhThongTinChuHo',
+   *   { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990-05-17' },
+   *   { purpose: { code: 'HT-CUTRU' }, operator: { id: 'cb.nguyen', ip: '10.0.0.12' } })
+   * if (r.found && !r.answer.isHead) showHead(r.answer.head)
+   * ```
+   */
+  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: CallContext): Promise<CallResult<A>>;
   /** The registered purposes. */
   readonly purposes: readonly PurposeDefinition[];
   /** The client-side quota. */

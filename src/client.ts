@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type { DancuClient, LookupResult, VerifyResult } from './api.js';
+import type { CallInput, CallResult, DancuClient, LookupResult, VerifyResult } from './api.js';
 import * as events from './audit/events.js';
 import { AuditTrail } from './audit/trail.js';
 import { Dedup, type CacheStats, type DedupSlot } from './cache/dedup.js';
@@ -10,20 +10,20 @@ import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js'
 import { resolveOptions, type DancuClientOptions } from './config.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import type { CallContext, LookupContext } from './context.js';
-import { ClientClosedError, GuardError, isDancuError, UpstreamLockedError, ValidationError } from './errors.js';
+import { ClientClosedError, GuardError, isDancuError, UpstreamError, UpstreamLockedError, ValidationError } from './errors.js';
 import { Guards, type GuardVerdict } from './guard/guards.js';
 import { toVietnamIso, vietnamDate } from './internal/time.js';
 import { sendWithAttempts, type AttemptDeps } from './pipeline/attempts.js';
-import { prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
-import { PurposeRegistry, type PurposeDefinition } from './purpose/registry.js';
+import { prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
+import { PurposeRegistry, type Operation, type PurposeDefinition } from './purpose/registry.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 import { openSession, type ClientSession, type SessionOptions } from './session.js';
 import { CircuitBreaker } from './transport/breaker.js';
 import { HttpClient } from './transport/http.js';
-import type { LookupAnswer, VerifyAnswer } from './transport/types.js';
-import { Upstream } from './transport/upstream.js';
+import type { AnyAnswer, ExtraAnswer, ExtraRequest, LookupAnswer, VerifyAnswer } from './transport/types.js';
+import { Upstream, type SendOperation } from './transport/upstream.js';
 
-export type { DancuClient, LookupResult, ResultSource, VerifyResult } from './api.js';
+export type { CallInput, CallResult, DancuClient, LookupResult, ResultSource, VerifyResult } from './api.js';
 
 /** A call admitted by steps 1–2, with its cache key and the base of its events. */
 interface Admitted {
@@ -77,7 +77,7 @@ class Client implements DancuClient {
   async verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult> {
     const out = await this.#perform('verify', input, context);
     const a = out.entry.answer as VerifyAnswer;
-    return { found: a.found, match: a.match, fields: { ...a.fields }, ...this.#resultBase(out) };
+    return { found: a.found, match: a.match, detail: a.detail, fields: { ...a.fields }, ...this.#resultBase(out) };
   }
 
   async lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult> {
@@ -86,11 +86,24 @@ class Client implements DancuClient {
     return { found: a.found, citizen: a.citizen && { ...a.citizen }, ...this.#resultBase(out) };
   }
 
+  async call<A extends { found: boolean } = ExtraAnswer>(operation: string, input: CallInput, context: CallContext): Promise<CallResult<A>> {
+    if (typeof operation !== 'string' || operation === 'verify' || operation === 'lookup' || this.#opts.profile.extraOperations?.[operation] === undefined) {
+      const err = new ValidationError('ERR_INPUT_INVALID', 'operation', 'unknown_operation',
+        `the profile "${this.#opts.profile.name}" declares no such operation (it has: ${Object.keys(this.#opts.profile.extraOperations ?? {}).join(', ') || 'none'}); use verifyCitizen / lookupCitizen for those`);
+      await this.#trail.ready();
+      await this.#trail.write([events.refused('verify', events.describeRefused(context, input, (id) => this.#trail.subject(id)), err)]);
+      throw err;
+    }
+    const out = await this.#perform(operation, input, context);
+    const answer = structuredClone(out.entry.answer) as unknown as A; // the caller's own copy: the cache keeps the original
+    return { found: answer.found === true, answer, ...this.#resultBase(out) };
+  }
+
   /**
    * The pipeline of one call, in the order the README numbers it. Every step is one awaited call
    * into its own module; every caller gets its own event, whether it led, joined or hit the cache.
    */
-  async #perform(operation: 'verify' | 'lookup', input: unknown, context: unknown): Promise<Served> {
+  async #perform(operation: Operation, input: unknown, context: unknown): Promise<Served> {
     this.#assertOpen();
     if (!this.#trail.opened) await this.#trail.ready(); //                         the trail is open before anything is decided
     const admitted = await this.#admit(operation, input, context); //                1 validate, 2 purpose
@@ -111,11 +124,14 @@ class Client implements DancuClient {
   }
 
   /** Steps 1–2: validate and authorise; a refusal is audited (a denial is what auditors look for), then thrown. */
-  async #admit(operation: 'verify' | 'lookup', input: unknown, context: unknown): Promise<Admitted> {
+  async #admit(operation: Operation, input: unknown, context: unknown): Promise<Admitted> {
     let plan: CallPlan;
     try {
-      const prepare = operation === 'verify' ? prepareVerify : prepareLookup;
-      plan = prepare(input as VerifyCitizenInput & LookupCitizenInput, context, this.#opts.clock(), this.#purposes);
+      const now = this.#opts.clock();
+      const profile = this.#opts.profile;
+      if (operation === 'verify') plan = prepareVerify(input as VerifyCitizenInput, context, now, this.#purposes);
+      else if (operation === 'lookup') plan = prepareLookup(input as LookupCitizenInput, context, now, this.#purposes, profile.lookupRequires);
+      else plan = prepareExtra(operation, profile.extraOperations![operation]!, input, context, now, this.#purposes);
     } catch (err) {
       await this.#trail.write([events.refused(operation, events.describeRefused(context, input, (id) => this.#trail.subject(id)), err)]);
       throw err;
@@ -136,15 +152,22 @@ class Client implements DancuClient {
     const [intentId] = await this.#trail.write([events.intent(base, meta.requestId)]); //   6 intent, before the request
     const t0 = this.#opts.clock();
     const payer = { who: { unitCode: this.#opts.system.unitCode, operatorId: plan.ctx.operator.id, purposeCode: plan.ctx.purpose.code }, priority: plan.ctx.priority, signal: plan.ctx.signal };
-    const sent = await sendWithAttempts(this.#attempts, plan.operation, { ...plan.request, ...meta } as never, payer); // 5, 7–8
+    const op: SendOperation = plan.operation === 'verify' ? 'verify' : plan.operation === 'lookup' ? 'lookup' : { extra: plan.operation };
+    const sent = await sendWithAttempts(this.#attempts, op, { ...plan.request, ...meta } as ExtraRequest, payer); // 5, 7–8
     const latencyMs = this.#opts.clock() - t0;
     if (!sent.ok) {
       const locked = sent.fromUpstream && sent.error instanceof UpstreamLockedError ? [events.upstreamLocked(plan.ctx, sent.error)] : [];
       await this.#trail.write([...locked, events.outcome(base, intentId, meta.requestId, latencyMs, undefined, sent.error)]).catch(() => undefined); // closed as unknown at restart if lost
       throw sent.error;
     }
-    await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, sent.answer)]); //  9 outcome
-    return { answer: sent.answer, requestId: meta.requestId, checkedAt: this.#opts.clock(), purpose: plan.ctx.purpose.code };
+    const answer = sent.answer as AnyAnswer;
+    if (typeof answer?.found !== 'boolean') { // a vendor profile's extra operation answered something else
+      const err = new UpstreamError('ERR_UPSTREAM_RESPONSE', 200, 'The profile parsed an answer without a boolean "found"; it was not used (a profile bug).', { requestId: meta.requestId });
+      await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, undefined, err)]);
+      throw err;
+    }
+    await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, answer)]); //  9 outcome
+    return { answer, requestId: meta.requestId, checkedAt: this.#opts.clock(), purpose: plan.ctx.purpose.code };
   }
 
   /** Record a guard's alerts, and its refusal with them in one batch (then throw it). */

@@ -76,6 +76,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     return def;
   });
   const profile = o.profile ?? referenceProfile;
+  purposes.forEach((p, i) => {
+    const unknown = p.operations.filter((op) => op !== 'verify' && op !== 'lookup' && profile.extraOperations?.[op] === undefined);
+    if (unknown.length > 0) {
+      throw new ConfigError([{ path: `purposes.${i}.operations`, received: 'string', message: `${unknown.length} operation(s) the profile "${profile.name}" does not declare`,
+        fix: `use "verify", "lookup" or one of the profile's extraOperations (${Object.keys(profile.extraOperations ?? {}).join(', ') || 'none'})` }]);
+    }
+  });
   const quota = quotaSettings(o.quota as QuotaOptions | undefined);
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...(o.retry as Partial<RetryPolicy> | undefined) };
   const breaker: BreakerPolicy | undefined = o.breaker === false ? undefined : { ...DEFAULT_BREAKER, ...(o.breaker as Partial<BreakerPolicy> | undefined) };

@@ -1,5 +1,5 @@
 export { createClient } from './client.js';
-export type { DancuClient, VerifyResult, LookupResult, ResultSource } from './client.js';
+export type { DancuClient, VerifyResult, LookupResult, ResultSource, CallInput, CallResult } from './client.js';
 export type { CacheStats } from './cache/dedup.js';
 export type {
   DancuClientOptions,
@@ -43,6 +43,7 @@ export type { PartialDate } from './citizen/date.js';
 export { normaliseName, nameKey } from './citizen/name.js';
 export { PROVINCE_CODES } from './citizen/provinces.js';
 export type { WireProfile, ClientCredentials } from './transport/types.js';
+export type { HouseholdHeadAnswer } from './transport/household.js';
 export type { FetchLike } from './transport/http.js';
 export { MemoryQuotaStore } from './quota/memory-store.js';
 export type { MemoryQuotaStoreOptions } from './quota/memory-store.js';

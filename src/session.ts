@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LookupResult, VerifyResult } from './api.js';
+import type { CallInput, CallResult, LookupResult, VerifyResult } from './api.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { validateContext, type CallContext, type LookupContext } from './context.js';
@@ -36,6 +36,8 @@ export interface ClientSession {
   readonly operator: { id: string; ip: string; sessionId: string; userAgent?: string };
   verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext): Promise<VerifyResult>;
   lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult>;
+  /** `client.call` with the session's operator (see {@link DancuClient.call}). */
+  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: SessionCallContext): Promise<CallResult<A>>;
   /** Write `session.logout`. Later calls through the session fail with `ERR_SESSION_ENDED`. */
   end(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export interface ClientSession {
 interface Caller {
   verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult>;
   lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+  call<A extends { found: boolean }>(operation: string, input: CallInput, context: CallContext): Promise<CallResult<A>>;
 }
 
 export class Session implements ClientSession {
@@ -68,6 +71,11 @@ export class Session implements ClientSession {
   async lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult> {
     await this.#ready();
     return this.#client.lookupCitizen(input, this.#context(context) as unknown as LookupContext);
+  }
+
+  async call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: SessionCallContext): Promise<CallResult<A>> {
+    await this.#ready();
+    return this.#client.call<A>(operation, input, this.#context(context) as unknown as CallContext);
   }
 
   async end(): Promise<void> {

@@ -6,7 +6,7 @@ import type { NormalisedContext } from '../context.js';
 import type { UpstreamLockedError } from '../errors.js';
 import type { GuardAlert } from '../guard/guards.js';
 import type { Operation } from '../purpose/registry.js';
-import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
+import type { AnyAnswer } from '../transport/types.js';
 import type { AuditEventBody } from './schema.js';
 import { isDancuError } from '../errors.js';
 import type { AuditEvent } from './schema.js';
@@ -51,13 +51,13 @@ export function intent(base: EventBase, requestId: string): EventDraft {
 }
 
 /** The end of an intent: the answer's outcome, or the error's code. */
-export function outcome(base: EventBase, intentId: string | undefined, requestId: string, latencyMs: number, answer: VerifyAnswer | LookupAnswer | undefined, err?: unknown): EventDraft {
-  return { type: 'lookup.outcome', intentId, requestId, latencyMs, ...base, ...outcomeOf(answer, err) };
+export function outcome(base: EventBase, intentId: string | undefined, requestId: string, latencyMs: number, answer: AnyAnswer | undefined, err?: unknown): EventDraft {
+  return { type: 'lookup.outcome', intentId, requestId, latencyMs, ...base, ...outcomeOf(answer && summaryOf(answer), err) };
 }
 
 /** A call served without a request: a cached answer, or one joined in flight. One literal: this is the event of every hit. */
-export function hit(base: EventBase, source: 'cache' | 'joined', requestId: string, answer: VerifyAnswer | LookupAnswer): EventDraft {
-  const { outcome } = outcomeOf('citizen' in answer ? { found: answer.found } : answer); // an answer: never a code
+export function hit(base: EventBase, source: 'cache' | 'joined', requestId: string, answer: AnyAnswer): EventDraft {
+  const { outcome } = outcomeOf(summaryOf(answer)); // an answer: never a code
   return { type: 'cache.hit', operation: base.operation, operator: base.operator, purpose: base.purpose, subject: base.subject, fields: base.fields, source, requestId, outcome };
 }
 
@@ -89,6 +89,11 @@ export function describeRefused(context: unknown, input: unknown, subjectOf: (id
   const idNumber = (input as { idNumber?: unknown } | null)?.idNumber;
   if (typeof idNumber === 'string' && /^\s*(\d\s*){9}$|^\s*(\d\s*){12}$/.test(idNumber)) out['subject'] = subjectOf(idNumber);
   return out;
+}
+
+/** What the trail records of an answer: found, and match for a verify; never the record's content. */
+function summaryOf(answer: AnyAnswer): { found: boolean; match?: boolean } {
+  return 'match' in answer && typeof answer.match === 'boolean' && !('citizen' in answer) ? answer : { found: answer.found === true };
 }
 
 /** The outcome of a result or an error, for `lookup.outcome` and `cache.hit`. */

@@ -48,7 +48,8 @@ export const AuditEventBodySchema = z.object({
   }),
   operator: operator.optional(),
   purpose: z.object({ code: z.string().optional(), dossierId: z.string().optional(), legalBasis: z.string().optional() }).optional(),
-  operation: z.enum(['verify', 'lookup']).optional(),
+  /** `verify`, `lookup`, or the name of a profile's extra operation (`client.call`). */
+  operation: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/).optional(),
   subject: z.object({ hmac: z.string(), masked: z.string(), raw: z.string().optional() }).optional(),
   /** What was asked: verify → the fields compared; lookup → the fields requested. */
   fields: z.array(z.string()).optional(),
@@ -85,7 +86,8 @@ export interface AuditEventBody {
   operator?: { id?: string | undefined; ip?: string | undefined; sessionId?: string | undefined; loginIp?: string | undefined; userAgent?: string | undefined } | undefined;
   /** The registered purpose, the dossier served, the legal basis. */
   purpose?: { code?: string | undefined; dossierId?: string | undefined; legalBasis?: string | undefined } | undefined;
-  operation?: 'verify' | 'lookup' | undefined;
+  /** `verify`, `lookup`, or the name of a profile's extra operation (`client.call`). */
+  operation?: string | undefined;
   /** The citizen: a keyed HMAC of the ID number and its masked form (the raw value only if configured). */
   subject?: { hmac: string; masked: string; raw?: string | undefined } | undefined;
   /** What was asked: verify → the fields compared; lookup → the fields requested. */

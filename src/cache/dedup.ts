@@ -164,9 +164,10 @@ export class Dedup {
     return { entry, source: 'joined' };
   }
 
-  #ttlFor(answer: VerifyAnswer | LookupAnswer): number {
+  #ttlFor(answer: CachedEntry['answer']): number {
     const t = this.#plan.ttlMs;
-    if ('citizen' in answer) return t.lookup;
+    // A record (lookup) or an extra operation's answer holds personal data: the lookup TTL (default: not kept).
+    if (!('match' in answer) || 'citizen' in answer) return t.lookup;
     if (!answer.found) return t.notFound;
     return answer.match ? t.match : t.mismatch;
   }

@@ -30,26 +30,29 @@ function unpackId(id: string): string {
 }
 
 function pack(e: CachedEntry): string {
-  if ('citizen' in e.answer) return `L${JSON.stringify(e)}`;
+  if (!isVerifyAnswer(e.answer)) return `L${JSON.stringify(e)}`; // a lookup's record, an extra operation's answer
   const a = e.answer;
   const f = a.fields;
-  const flags = `${+a.found}${+a.match}${+f.fullName}${+f.dateOfBirth}${f.sex === undefined ? '-' : +f.sex}`;
+  const flags = `${+a.found}${+a.match}${+f.fullName}${+f.dateOfBirth}${f.sex === undefined ? '-' : +f.sex}${a.detail === 'overall' ? 'o' : 'f'}`;
   const t = Math.floor(e.checkedAt / 1000) - EPOCH_2020_S;
   return `V${flags}${t.toString(36)}|${packId(e.requestId)}|${e.purpose}`;
 }
 
 const answers = new Map<string, VerifyAnswer>();
+function isVerifyAnswer(a: CachedEntry['answer']): a is VerifyAnswer {
+  return 'match' in a && 'fields' in a && 'detail' in a;
+}
 function unpack(v: string): CachedEntry {
   if (v[0] === 'L') return JSON.parse(v.slice(1)) as CachedEntry;
-  const flags = v.slice(1, 6);
+  const flags = v.slice(1, 7);
   let answer = answers.get(flags); // a handful of shapes: one shared frozen object each
   if (!answer) {
     const fields: VerifyAnswer['fields'] = { fullName: FLAG[flags[2] as '1'], dateOfBirth: FLAG[flags[3] as '1'] };
     if (flags[4] !== '-') fields.sex = FLAG[flags[4] as '1'];
-    answer = Object.freeze({ found: FLAG[flags[0] as '1'], match: FLAG[flags[1] as '1'], fields: Object.freeze(fields) });
+    answer = Object.freeze({ found: FLAG[flags[0] as '1'], match: FLAG[flags[1] as '1'], detail: flags[5] === 'o' ? 'overall' : 'fields', fields: Object.freeze(fields) } as const);
     answers.set(flags, answer);
   }
-  const [t, r, p] = v.slice(6).split('|') as [string, string, string];
+  const [t, r, p] = v.slice(7).split('|') as [string, string, string];
   return { answer, requestId: unpackId(r), checkedAt: (parseInt(t, 36) + EPOCH_2020_S) * 1000, purpose: p };
 }
 

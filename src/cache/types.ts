@@ -1,9 +1,9 @@
-import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
+import type { AnyAnswer } from '../transport/types.js';
 
 /** What the cache keeps of one upstream answer. Never the ID number, the name or the date asked. */
 export interface CachedEntry {
   /** The upstream's answer (verify: match flags; lookup: the minimised record). */
-  answer: VerifyAnswer | LookupAnswer;
+  answer: AnyAnswer;
   /** `MaYeuCau` of the upstream request that produced it. */
   requestId: string;
   /** When the upstream answered, epoch ms (stores may keep it to the second). */

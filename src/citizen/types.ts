@@ -32,6 +32,14 @@ export interface VerifyCitizenInput {
 export interface LookupCitizenInput {
   /** 12-digit personal ID number (CCCD), or a legacy 9-digit CMND. */
   idNumber: string;
+  /**
+   * The citizen's full name. The LGSP and NDXP services look up by ID number, name and date of
+   * birth: required with their profiles (`profile.lookupRequires`), optional with the reference one.
+   * Validated, and watched by the enumeration guard, as for verify.
+   */
+  fullName?: string;
+  /** Date of birth, in the forms verify takes; required where the profile says so, as `fullName`. */
+  dateOfBirth?: string;
 }
 
 /** A citizen record as a lookup returns it: only the fields that were asked for and allowed. */

@@ -18,6 +18,8 @@ export interface NormalisedVerifyInput {
 
 export interface NormalisedLookupInput {
   id: ParsedIdNumber;
+  fullName?: string;
+  dateOfBirth?: string;
 }
 
 const verifyShape = z.strictObject({
@@ -26,7 +28,7 @@ const verifyShape = z.strictObject({
   dateOfBirth: z.string(),
   sex: z.enum(['male', 'female']).optional(),
 });
-const lookupShape = z.strictObject({ idNumber: z.string() });
+const lookupShape = z.strictObject({ idNumber: z.string(), fullName: z.string().optional(), dateOfBirth: z.string().optional() });
 
 const ID_MESSAGES: Record<string, string> = {
   bad_format: 'must be a 12-digit personal ID number or a 9-digit legacy CMND number',
@@ -69,6 +71,23 @@ function checkId(raw: string, now: number): ParsedIdNumber {
   return parsed.id;
 }
 
+/** Name and date of birth checked against each other and the ID number (the rules of verify). */
+function checkIdentity(id: ParsedIdNumber, rawName: string, rawDate: string, now: number): { fullName: string; dateOfBirth: string; dob: PartialDate } {
+  const name = parseFullName(rawName);
+  if (!name.ok) throw invalid('fullName', name.problem, NAME_MESSAGES[name.problem] ?? name.problem);
+  const dob = parseDateOfBirth(rawDate, vietnamDate(now));
+  if (!dob.ok) throw invalid('dateOfBirth', dob.problem, DATE_MESSAGES[dob.problem] ?? dob.problem);
+  if (id.kind === 'personal-id' && id.birthYear !== dob.date.year) {
+    throw invalid(
+      'dateOfBirth',
+      'birth_year_mismatch',
+      'the year of birth contradicts the century/year digits of the 12-digit ID number; ' +
+        'check both against the citizen\'s card (this call was not sent and cost no quota)',
+    );
+  }
+  return { fullName: name.name, dateOfBirth: dob.iso, dob: dob.date };
+}
+
 /**
  * Step 1 of the pipeline for `verify`: shape, then domain checks, then cross-field checks.
  * Throws {@link ValidationError}; the error never contains the raw values.
@@ -78,31 +97,45 @@ export function validateVerifyInput(raw: unknown, now: number): NormalisedVerify
   if (!shaped.success) throw shapeError(shaped.error, Object.keys(verifyShape.shape));
   const input = shaped.data;
   const id = checkId(input.idNumber, now);
-  const name = parseFullName(input.fullName);
-  if (!name.ok) throw invalid('fullName', name.problem, NAME_MESSAGES[name.problem] ?? name.problem);
-  const dob = parseDateOfBirth(input.dateOfBirth, vietnamDate(now));
-  if (!dob.ok) throw invalid('dateOfBirth', dob.problem, DATE_MESSAGES[dob.problem] ?? dob.problem);
-  if (id.kind === 'personal-id') {
-    if (id.birthYear !== dob.date.year) {
-      throw invalid(
-        'dateOfBirth',
-        'birth_year_mismatch',
-        'the year of birth contradicts the century/year digits of the 12-digit ID number; ' +
-          'check both against the citizen\'s card (this call was not sent and cost no quota)',
-      );
-    }
-    if (input.sex !== undefined && input.sex !== id.sex) {
-      throw invalid('sex', 'sex_mismatch', 'contradicts the sex digit of the 12-digit ID number');
-    }
+  const identity = checkIdentity(id, input.fullName, input.dateOfBirth, now);
+  if (id.kind === 'personal-id' && input.sex !== undefined && input.sex !== id.sex) {
+    throw invalid('sex', 'sex_mismatch', 'contradicts the sex digit of the 12-digit ID number');
   }
-  const out: NormalisedVerifyInput = { id, fullName: name.name, dateOfBirth: dob.iso, dob: dob.date };
+  const out: NormalisedVerifyInput = { id, ...identity };
   if (input.sex !== undefined) out.sex = input.sex;
   return out;
 }
 
 /** Step 1 of the pipeline for `lookup`. */
-export function validateLookupInput(raw: unknown, now: number): NormalisedLookupInput {
+export function validateLookupInput(raw: unknown, now: number, requires: readonly ('fullName' | 'dateOfBirth')[] = []): NormalisedLookupInput {
   const shaped = lookupShape.safeParse(raw);
   if (!shaped.success) throw shapeError(shaped.error, Object.keys(lookupShape.shape));
-  return { id: checkId(shaped.data.idNumber, now) };
+  const input = shaped.data;
+  const id = checkId(input.idNumber, now);
+  for (const k of requires) {
+    if (input[k] === undefined) throw invalid(k, 'required', `this gateway looks citizens up by ID number, name and date of birth: pass ${k}`);
+  }
+  const out: NormalisedLookupInput = { id };
+  if (input.fullName !== undefined || input.dateOfBirth !== undefined) {
+    // One given without the other: each is checked alone (the date against the ID number's year).
+    const name = input.fullName === undefined ? undefined : parseFullName(input.fullName);
+    if (name && !name.ok) throw invalid('fullName', name.problem, NAME_MESSAGES[name.problem] ?? name.problem);
+    if (name?.ok) out.fullName = name.name;
+    if (input.dateOfBirth !== undefined) out.dateOfBirth = checkIdentity(id, input.fullName ?? 'A', input.dateOfBirth, now).dateOfBirth;
+  }
+  return out;
+}
+
+/** Step 1 for an extra operation whose input is the verify tuple (`identity`) or the ID number alone. */
+export function validateExtraInput(raw: unknown, now: number, kind: 'identity' | 'idNumber'): NormalisedLookupInput {
+  if (kind === 'idNumber') {
+    const shaped = z.strictObject({ idNumber: z.string() }).safeParse(raw);
+    if (!shaped.success) throw shapeError(shaped.error, ['idNumber']);
+    return { id: checkId(shaped.data.idNumber, now) };
+  }
+  const shaped = z.strictObject({ idNumber: z.string(), fullName: z.string(), dateOfBirth: z.string() }).safeParse(raw);
+  if (!shaped.success) throw shapeError(shaped.error, ['idNumber', 'fullName', 'dateOfBirth']);
+  const id = checkId(shaped.data.idNumber, now);
+  const { fullName, dateOfBirth } = checkIdentity(id, shaped.data.fullName, shaped.data.dateOfBirth, now);
+  return { id, fullName, dateOfBirth };
 }

@@ -23,7 +23,8 @@ export const DEFAULTS = {
 } as const;
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-const OPERATIONS = ['verify', 'lookup'] as const satisfies readonly Operation[];
+/** verify, lookup, or the name of an operation a profile declares (`extraOperations`). */
+const OPERATION = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'an operation name: "verify", "lookup" or one the profile declares') as unknown as z.ZodType<Operation>;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const pem = z.union([z.string(), z.instanceof(Buffer)]);
@@ -57,7 +58,7 @@ const purposeSchema = z
     code: text(64).regex(/^[A-Za-z0-9._-]+$/, 'only letters, digits, ".", "_" and "-"'),
     title: text(256),
     legalBasis: text(512),
-    operations: z.array(z.enum(OPERATIONS)).min(1),
+    operations: z.array(OPERATION).min(1),
     fields: z.array(z.enum(CITIZEN_FIELDS)).min(1).optional(),
   })
   .refine((p) => !p.operations.includes('lookup') || p.fields !== undefined, {
@@ -68,8 +69,10 @@ const purposeSchema = z
 const profileSchema = z.custom<WireProfile>(
   (v) =>
     typeof v === 'object' && v !== null && typeof (v as WireProfile).name === 'string' &&
-    typeof (v as WireProfile).token?.build === 'function' && typeof (v as WireProfile).operations === 'object',
-  { message: 'expected a wire profile object { name, token, operations }' },
+    typeof (v as WireProfile).auth === 'object' && (v as WireProfile).auth !== null &&
+    ((v as WireProfile).auth.kind === 'token' || (v as WireProfile).auth.kind === 'signed') &&
+    typeof (v as WireProfile).operations?.verify?.build === 'function' && typeof (v as WireProfile).operations?.lookup?.build === 'function',
+  { message: 'expected a wire profile object { name, auth: { kind: "token" | "signed", … }, operations: { verify, lookup } }' },
 );
 
 export const optionsSchema = z.strictObject({
@@ -219,7 +222,7 @@ const FIXES: Array<[RegExp, string]> = [
   [/^tls/, 'pass PEM strings or Buffers: { ca?, cert, key } (cert and key together)'],
   [/^system/, 'pass { id, unitCode, version } of your system (unitCode is MaDonVi)'],
   [/^purposes\.\d+\.fields/, `list the fields the purpose may read, from: ${CITIZEN_FIELDS.join(', ')}`],
-  [/^purposes\.\d+\.operations/, 'list "verify" and/or "lookup"'],
+  [/^purposes\.\d+\.operations/, 'list "verify", "lookup" and/or operations the profile declares (e.g. "XacMinhThongTinChuHo")'],
   [/^purposes/, 'register at least one purpose { code, title, legalBasis, operations } per licensed procedure, each code once'],
   [/^profile/, 'pass referenceProfile or your own WireProfile object'],
   [/Ms$|^maxResponseBytes|^maxConnections/, 'pass a positive whole number in the unit the option name says'],

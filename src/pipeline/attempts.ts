@@ -3,8 +3,8 @@ import type { QuotaSubject } from '../quota/budgets.js';
 import type { CallPriority, QuotaManager } from '../quota/manager.js';
 import type { CircuitBreaker } from '../transport/breaker.js';
 import { retryDelay, sleep, type RetryPolicy } from '../transport/retry.js';
-import type { OperationTypes } from '../transport/types.js';
-import type { Upstream } from '../transport/upstream.js';
+import type { ExtraRequest, OperationTypes } from '../transport/types.js';
+import type { SendOperation, Upstream } from '../transport/upstream.js';
 
 /** What the attempts of one call use. */
 export interface AttemptDeps {
@@ -28,7 +28,7 @@ export type AttemptsResult<A> = { ok: true; answer: A } | { ok: false; error: un
  * Steps 5 and 7–8, once per attempt, in this order: the circuit breaker (open: nothing spent),
  * the quota (refused: nothing sent, not even a token request), the access token, the request.
  * One request id (`MaYeuCau`) for every attempt. A 401 drops the token and tries once more with a
- * fresh one; 5xx, resets and timeouts are retried with full-jitter backoff (or the answer's
+ * fresh one (a token profile; a signing profile has nothing to refresh); 5xx, resets and timeouts are retried with full-jitter backoff (or the answer's
  * `Retry-After`, up to a cap) up to `retry.attempts`; each retry spends quota like any attempt. A
  * lock or a 429 from the upstream opens the shared stop in the quota store before the call ends.
  */
@@ -37,7 +37,14 @@ export async function sendWithAttempts<K extends keyof OperationTypes>(
   operation: K,
   request: OperationTypes[K]['request'],
   payer: Payer,
-): Promise<AttemptsResult<OperationTypes[K]['answer']>> {
+): Promise<AttemptsResult<OperationTypes[K]['answer']>>;
+export async function sendWithAttempts(deps: AttemptDeps, operation: SendOperation, request: ExtraRequest, payer: Payer): Promise<AttemptsResult<unknown>>;
+export async function sendWithAttempts(
+  deps: AttemptDeps,
+  operation: SendOperation,
+  request: ExtraRequest,
+  payer: Payer,
+): Promise<AttemptsResult<unknown>> {
   try {
     return { ok: true, answer: await attempts(deps, operation, request, payer) };
   } catch (err) {
@@ -54,12 +61,7 @@ class FromUpstream {
   constructor(readonly error: unknown) {}
 }
 
-async function attempts<K extends keyof OperationTypes>(
-  deps: AttemptDeps,
-  operation: K,
-  request: OperationTypes[K]['request'],
-  payer: Payer,
-): Promise<OperationTypes[K]['answer']> {
+async function attempts(deps: AttemptDeps, operation: SendOperation, request: ExtraRequest, payer: Payer): Promise<unknown> {
   const { upstream, quota, breaker, retry } = deps;
   let authRetried = false;
   let lastError: unknown;
@@ -84,13 +86,13 @@ async function attempts<K extends keyof OperationTypes>(
       throw err;
     }
     try {
-      const answer = await upstream.send(operation, request, token, payer.signal);
+      const answer = await upstream.send(operation as 'verify', request as OperationTypes['verify']['request'], token, payer.signal);
       if (ticket) breaker!.settle(ticket);
       return answer;
     } catch (err) {
       if (ticket) breaker!.settle(ticket, err);
       lastError = err;
-      if (!authRetried && isDancuError(err, 'ERR_UNAUTHORIZED')) {
+      if (!authRetried && upstream.refreshable && isDancuError(err, 'ERR_UNAUTHORIZED')) {
         authRetried = true;
         upstream.invalidateToken(token);
         continue;

@@ -5,13 +5,13 @@
  */
 import type { LookupCitizenInput, VerifyCitizenInput } from '../citizen/types.js';
 import { nameKeyOfNormalised } from '../citizen/name.js';
-import { validateLookupInput, validateVerifyInput } from '../citizen/validate.js';
+import { validateExtraInput, validateLookupInput, validateVerifyInput } from '../citizen/validate.js';
 import { validateContext, type NormalisedContext } from '../context.js';
 import type { GuardProbe } from '../guard/guards.js';
 import type { Operation, PurposeDefinition, PurposeRegistry } from '../purpose/registry.js';
 import { randomUUID } from 'node:crypto';
 import { TransportError } from '../errors.js';
-import type { LookupRequest, RequestMeta, VerifyRequest } from '../transport/types.js';
+import type { ExtraOperation, ExtraRequest, LookupRequest, RequestMeta, VerifyRequest } from '../transport/types.js';
 
 /** One admitted call, before any I/O. */
 export interface CallPlan {
@@ -25,8 +25,8 @@ export interface CallPlan {
   /** The cache key's parts after the ID: operation and normalised input. */
   keyParts: string[];
   /** The request for the upstream, without its per-call meta (request id, operator, …). */
-  request: Omit<VerifyRequest, keyof RequestMeta> | Omit<LookupRequest, keyof RequestMeta>;
-  /** The values the enumeration guard counts on a cache miss (verify only). */
+  request: Omit<VerifyRequest, keyof RequestMeta> | Omit<LookupRequest, keyof RequestMeta> | Omit<ExtraRequest, keyof RequestMeta>;
+  /** The values the enumeration guard counts on a cache miss (whenever a name and a date are sent). */
   probe: GuardProbe['values'] | undefined;
 }
 
@@ -50,21 +50,55 @@ export function prepareVerify(input: VerifyCitizenInput, context: unknown, now: 
   };
 }
 
-/** Validate and authorise a lookup: every field asked must be allowed by the purpose. */
-export function prepareLookup(input: LookupCitizenInput, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+/** What the enumeration guard counts of a name and a date sent upstream. */
+function probeOf(fullName: string | undefined, dateOfBirth: string | undefined): GuardProbe['values'] | undefined {
+  const values: Array<readonly ['fullName' | 'dateOfBirth', string]> = [];
+  if (dateOfBirth !== undefined) values.push(['dateOfBirth', dateOfBirth]);
+  if (fullName !== undefined) values.push(['fullName', nameKeyOfNormalised(fullName)]);
+  return values.length > 0 ? values : undefined;
+}
+
+/**
+ * Validate and authorise a lookup: every field asked must be allowed by the purpose; the name and
+ * date of birth, when given (required where the profile says), are validated and guarded as for verify.
+ */
+export function prepareLookup(input: LookupCitizenInput, context: unknown, now: number, purposes: PurposeRegistry, requires: readonly ('fullName' | 'dateOfBirth')[] = []): CallPlan {
   const ctx = validateContext(context, true);
-  const v = validateLookupInput(input, now);
+  const v = validateLookupInput(input, now, requires);
   const fields = ctx.fields!;
   const purpose = purposes.authorize(ctx.purpose.code, 'lookup', fields);
+  const request: Omit<LookupRequest, keyof RequestMeta> = { idNumber: v.id.value, fields };
+  if (v.fullName !== undefined) request.fullName = v.fullName;
+  if (v.dateOfBirth !== undefined) request.dateOfBirth = v.dateOfBirth;
   return {
     operation: 'lookup',
     ctx,
     purpose,
     idNumber: v.id.value,
     fields,
-    keyParts: ['l', [...fields].sort().join(',')],
-    request: { idNumber: v.id.value, fields },
-    probe: undefined,
+    keyParts: ['l', [...fields].sort().join(','), v.fullName === undefined ? '' : nameKeyOfNormalised(v.fullName), v.dateOfBirth ?? ''],
+    request,
+    probe: probeOf(v.fullName, v.dateOfBirth),
+  };
+}
+
+/** Validate and authorise an operation a profile declares beyond verify and lookup (`client.call`). */
+export function prepareExtra(operation: string, spec: ExtraOperation, input: unknown, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+  const ctx = validateContext(context, false);
+  const v = validateExtraInput(input, now, spec.input);
+  const purpose = purposes.authorize(ctx.purpose.code, operation);
+  const request: Omit<ExtraRequest, keyof RequestMeta> = { idNumber: v.id.value };
+  if (v.fullName !== undefined) request.fullName = v.fullName;
+  if (v.dateOfBirth !== undefined) request.dateOfBirth = v.dateOfBirth;
+  return {
+    operation,
+    ctx,
+    purpose,
+    idNumber: v.id.value,
+    fields: spec.input === 'identity' ? ['fullName', 'dateOfBirth'] : [],
+    keyParts: [`x:${operation}`, v.fullName === undefined ? '' : nameKeyOfNormalised(v.fullName), v.dateOfBirth ?? ''],
+    request,
+    probe: probeOf(v.fullName, v.dateOfBirth),
   };
 }
 

@@ -1,8 +1,11 @@
 import type { CitizenField } from '../citizen/types.js';
 import { PurposeError } from '../errors.js';
 
-/** Operations of the population service this SDK performs. */
-export type Operation = 'verify' | 'lookup';
+/**
+ * Operations of the population service: `verify`, `lookup`, or the name of an operation the wire
+ * profile declares beyond them (`client.call(name, …)`, e.g. `XacMinhThongTinChuHo`).
+ */
+export type Operation = 'verify' | 'lookup' | (string & {});
 
 /**
  * A purpose registered with the provincial police for this system: the procedure (thủ tục hành

@@ -5,154 +5,22 @@
  * ```ts
  * import { setupServer } from 'msw/node'
  * import { createSandbox } from 'dancu/testing'
+ * import { sandboxHandlers } from 'dancu/testing/msw'
  * const sandbox = await createSandbox({ listen: false })
- * const server = setupServer(...sandbox.handlers)
+ * const server = setupServer(...sandboxHandlers(sandbox))
  * ```
  *
  * @packageDocumentation
  */
-import type { Server } from 'node:http';
-import { closeServer, listen, type SandboxTlsOptions } from './server.js';
-import { Simulator, type FaultKind, type SandboxStats, type SimulatorOptions } from './simulator.js';
-import type { SandboxCitizen } from './population.js';
-import type { PurposeDefinition } from '../purpose/registry.js';
-import { LgspGateway, type SimHandler } from './lgsp-gateway.js';
-import { referenceProfile } from '../transport/reference-profile.js';
-import type { WireProfile } from '../transport/types.js';
-import { Chain } from '../audit/chain.js';
-import type { AuditEventBody } from '../audit/schema.js';
-import type { AuditSink } from '../audit/sink.js';
-import { ConfigError } from '../errors.js';
-import { optionsObject } from '../internal/options.js';
-
 export { Simulator, FAULT_KINDS } from './simulator.js';
 export type { FaultKind, SandboxStats, SimulatorOptions, SimRequest, SimResponse } from './simulator.js';
 export { generateCitizens, seededRandom } from './population.js';
 export type { SandboxTlsOptions } from './server.js';
-export { LgspGateway, SANDBOX_LGSP } from './lgsp-gateway.js';
-export type { SimHandler } from './lgsp-gateway.js';
+export { LgspGateway, NdxpGateway, SANDBOX_LGSP, SANDBOX_NDXP, readStrictCall, apiManagerThrottleAnswer, formatNextAccessTime } from './lgsp-gateway.js';
+export type { SimHandler, GatewayFactory, LgspGatewayOptions, NdxpGatewayOptions } from './lgsp-gateway.js';
+export { runProfileContract, profileContract } from './contract.js';
+export type { ProfileContractOptions, ContractCase, ContractReport } from './contract.js';
 export type { SandboxCitizen, GenerateCitizensOptions } from './population.js';
 
-/** Options of {@link createSandbox}. */
-export interface SandboxOptions extends SimulatorOptions {
-  /** Start a real HTTP server. Default `true`; `false` for msw-only use (no port opened). */
-  listen?: boolean;
-  /** Loopback address to bind. Default `127.0.0.1`. */
-  host?: string;
-  /** Port; `0` picks a free one. Default `0`. */
-  port?: number;
-  /**
-   * Which gateway the sandbox plays: `reference` (default, JSON over REST) or `lgsp-soap` (the
-   * provincial LGSP gateway: `lgspaccesstoken` token exchange, SOAP operations in a JSON wrapper).
-   * Same population, counting, lock and faults either way; `sandbox.profile` is the matching client profile.
-   */
-  profile?: 'reference' | 'lgsp-soap';
-  /** Serve HTTPS with this key and certificate; `requestCert: true` demands a client certificate signed by `ca` (mTLS). */
-  tls?: SandboxTlsOptions;
-}
-
-/** A running sandbox upstream. */
-export interface Sandbox {
-  /** Base URL to pass to `createClient({ baseUrl })`. With `listen: false`, a `.test` URL only msw answers. */
-  readonly url: string;
-  /** Valid client credentials for this sandbox. */
-  readonly credentials: { clientId: string; clientSecret: string };
-  /** Citizens that exist upstream. */
-  readonly population: readonly SandboxCitizen[];
-  /** The client profile that speaks this sandbox's gateway: pass it as `createClient({ profile })`. */
-  readonly profile: WireProfile;
-  /**
-   * The gateway the sandbox plays, transport-free: the HTTP server and the msw handlers of
-   * `dancu/testing/msw` (`sandboxHandlers(sandbox)`) both answer through it.
-   */
-  readonly gateway: SimHandler;
-  /** What the upstream saw. */
-  stats(): SandboxStats;
-  /** Counters, lock and injected faults back to zero. */
-  reset(): void;
-  /** Replace the next `count` API answers by a fault. */
-  inject(kind: FaultKind, count?: number): void;
-  /** Invalidate every issued access token. */
-  expireTokens(): void;
-  /** Stop the HTTP server (if any). */
-  close(): Promise<void>;
-  /** The simulator itself, for advanced tests. */
-  readonly simulator: Simulator;
-}
-
-/**
- * An audit sink that builds and hash-chains every event as a durable sink does (canonical JSON,
- * SHA-256, the line), then drops it: for load tests and benchmarks of the pipeline's own cost, where
- * `MemoryAuditSink` would keep every event and the heap would grow with the run. Never for a trail.
- */
-export class DiscardingAuditSink implements AuditSink {
-  readonly #chain = new Chain();
-  #events = 0;
-  /** Events written so far. */
-  get events(): number {
-    return this.#events;
-  }
-  async write(bodies: readonly AuditEventBody[]): Promise<void> {
-    this.#chain.linkLines(bodies);
-    this.#chain.commit();
-    this.#events += bodies.length;
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
-
-/** Example purposes for tests and demos; not a list of real procedure codes. */
-export const SANDBOX_PURPOSES: readonly PurposeDefinition[] = Object.freeze([
-  {
-    code: 'HT-KHAISINH',
-    title: 'Đăng ký khai sinh (birth registration)',
-    legalBasis: 'Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP',
-    operations: ['verify'],
-  },
-  {
-    code: 'DD-CAPGCN',
-    title: 'Cấp giấy chứng nhận quyền sử dụng đất (land title)',
-    legalBasis: 'Luật Đất đai 2024',
-    operations: ['verify', 'lookup'],
-    fields: ['fullName', 'dateOfBirth', 'permanentAddress'],
-  },
-]);
-
-/**
- * Start a sandbox upstream that speaks the reference profile.
- *
- * @example
- * ```ts
- * const sandbox = await createSandbox({ lockThreshold: 100 })
- * const client = createClient({ baseUrl: sandbox.url, credentials: sandbox.credentials, ... })
- * ```
- */
-export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const { listen: shouldListen = true, host = '127.0.0.1', port = 0, tls, profile = 'reference', ...simOptions } = optionsObject<SandboxOptions>(options, 'createSandbox');
-  if (shouldListen && (typeof host !== 'string' || !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host))) {
-    throw new ConfigError([{ path: 'host', received: typeof host, message: 'the sandbox binds loopback addresses only (127.0.0.0/8, ::1, localhost)', fix: 'leave host out (127.0.0.1)' }]);
-  }
-  if (profile !== 'reference' && profile !== 'lgsp-soap') {
-    throw new ConfigError([{ path: 'profile', received: typeof profile, message: 'unknown sandbox profile', fix: 'use "reference" or "lgsp-soap"' }]);
-  }
-  const sim = new Simulator(simOptions);
-  const gateway: SimHandler = profile === 'lgsp-soap' ? new LgspGateway(sim) : sim;
-  let server: Server | undefined;
-  let url = 'https://sandbox.dancu.test';
-  if (shouldListen) ({ server, url } = await listen(gateway, host, port, tls));
-  return {
-    url,
-    profile: profile === 'lgsp-soap' ? LgspGateway.profile() : referenceProfile,
-    credentials: sim.credentials,
-    population: sim.population,
-    gateway,
-    stats: () => sim.stats(),
-    reset: () => sim.reset(),
-    inject: (kind, count) => sim.inject(kind, count),
-    expireTokens: () => sim.expireTokens(),
-    close: async () => {
-      if (server) await closeServer(server);
-    },
-    simulator: sim,
-  };
-}
+export { createSandbox, DiscardingAuditSink, SANDBOX_PURPOSES } from './sandbox.js';
+export type { SandboxOptions, Sandbox } from './sandbox.js';

@@ -103,7 +103,9 @@ const verifyBody = z.object({
 const wireFieldNames = Object.values(WIRE_FIELD_NAMES) as [string, ...string[]];
 const lookupBody = verifyBody
   .pick({ MaYeuCau: true, MaDVC: true, MaDonVi: true, MaHeThong: true, MaCanBo: true, DiaChiIP: true, SoDinhDanh: true })
-  .extend({ TruongThongTin: z.array(z.enum(wireFieldNames)).min(1) });
+  .extend({ TruongThongTin: z.array(z.enum(wireFieldNames)).min(1), HoVaTen: z.string().min(1).optional(), NgayThangNamSinh: verifyBody.shape.NgayThangNamSinh.optional() });
+const householdBody = verifyBody.omit({ GioiTinh: true });
+type ApiOperation = 'verify' | 'lookup' | 'householdHead';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
@@ -185,8 +187,10 @@ export class Simulator {
   async handle(req: SimRequest): Promise<SimResponse> {
     const delayMs = this.#latency();
     if (req.method === 'POST' && req.path === REFERENCE_PATHS.token) return { ...this.#token(req), delayMs };
-    if (req.method === 'POST' && (req.path === REFERENCE_PATHS.verify || req.path === REFERENCE_PATHS.lookup)) {
-      const res = this.#api(req, req.path === REFERENCE_PATHS.verify ? 'verify' : 'lookup');
+    const op = req.method !== 'POST' ? undefined
+      : req.path === REFERENCE_PATHS.verify ? 'verify' : req.path === REFERENCE_PATHS.lookup ? 'lookup' : req.path === REFERENCE_PATHS.householdHead ? 'householdHead' : undefined;
+    if (op !== undefined) {
+      const res = this.#api(req, op);
       this.#stats.byStatus[res.status] = (this.#stats.byStatus[res.status] ?? 0) + 1;
       if (res.status === 200 && !res.fault) this.#stats.served++;
       else this.#stats.refused++;
@@ -231,7 +235,25 @@ export class Simulator {
     }
   }
 
-  #api(req: SimRequest, op: 'verify' | 'lookup'): Omit<SimResponse, 'delayMs'> {
+  /**
+   * An access token for a gateway that authenticates its callers by other means (a signature) and
+   * then calls the API as this account: not counted as a token request.
+   */
+  issueToken(): string {
+    const token = randomBytes(24).toString('base64url');
+    this.#tokens.set(token, this.#clock() + this.#opts.tokenTtlSeconds * 1000);
+    return token;
+  }
+
+  /** The head of a citizen's household: households are runs of three citizens, the first heading it. */
+  headOf(idNumber: string): SandboxCitizen | undefined {
+    const c = this.#byId.get(idNumber);
+    if (c === undefined) return undefined;
+    const i = this.population.indexOf(c);
+    return this.population[i - (i % 3)];
+  }
+
+  #api(req: SimRequest, op: ApiOperation): Omit<SimResponse, 'delayMs'> {
     const now = this.#clock();
     this.#stats.total++;
     let body: unknown;
@@ -270,7 +292,7 @@ export class Simulator {
 
     const fault = this.#injected.shift() ??
       (this.#opts.faults && this.#random() < this.#opts.faults.rate ? pickFault(this.#opts.faults.kinds ?? FAULT_KINDS, this.#random) : undefined);
-    const parsed = op === 'verify' ? verifyBody.safeParse(body) : lookupBody.safeParse(body);
+    const parsed = (op === 'verify' ? verifyBody : op === 'lookup' ? lookupBody : householdBody).safeParse(body);
     if (!parsed.success) return error(400, E.invalidInput, 'Invalid request');
     const p = parsed.data;
     if (this.#opts.licensedPurposes && !this.#opts.licensedPurposes.includes(p.MaDVC)) {
@@ -279,7 +301,8 @@ export class Simulator {
     if (this.#opts.permittedOperators && !this.#opts.permittedOperators.includes(p.MaCanBo)) {
       return error(403, E.operatorNotPermitted, 'Operator not permitted');
     }
-    const answer = op === 'verify' ? this.#verify(p as z.infer<typeof verifyBody>) : this.#lookup(p as z.infer<typeof lookupBody>);
+    const answer = op === 'verify' ? this.#verify(p as z.infer<typeof verifyBody>)
+      : op === 'lookup' ? this.#lookup(p as z.infer<typeof lookupBody>) : this.#household(p as z.infer<typeof householdBody>);
     return fault ? applyFault(fault, answer, p.MaYeuCau, this.#opts.slowMs) : answer;
   }
 
@@ -297,9 +320,23 @@ export class Simulator {
     return ok({ MaYeuCau: p.MaYeuCau, TonTai: c !== undefined, KetQua: result });
   }
 
+  /** Whether name and date (each when given) are this citizen's, by the rules of verify. */
+  #agrees(c: SandboxCitizen, name: string | undefined, date: string | undefined): boolean {
+    if (name !== undefined && nameKey(name) !== nameKey(c.fullName)) return false;
+    const asked = date === undefined ? undefined : parseIsoPartialDate(date);
+    return date === undefined || (asked !== undefined && partialDatesAgree(asked, parseIsoPartialDate(c.dateOfBirth)!));
+  }
+
+  #household(p: z.infer<typeof householdBody>): Omit<SimResponse, 'delayMs'> {
+    const c = this.#byId.get(p.SoDinhDanh);
+    if (c === undefined || !this.#agrees(c, p.HoVaTen, p.NgayThangNamSinh)) return ok({ MaYeuCau: p.MaYeuCau, TonTai: false, ChuHo: null });
+    const head = this.headOf(p.SoDinhDanh)!;
+    return ok({ MaYeuCau: p.MaYeuCau, TonTai: true, ChuHo: { ...(head === c ? { QuanHe: 'CH01' } : {}), SoDinhDanh: head.idNumber, HoVaTen: head.fullName } });
+  }
+
   #lookup(p: z.infer<typeof lookupBody>): Omit<SimResponse, 'delayMs'> {
     const c = this.#byId.get(p.SoDinhDanh);
-    if (c === undefined) return ok({ MaYeuCau: p.MaYeuCau, TonTai: false, CongDan: null });
+    if (c === undefined || !this.#agrees(c, p.HoVaTen, p.NgayThangNamSinh)) return ok({ MaYeuCau: p.MaYeuCau, TonTai: false, CongDan: null });
     const out: Record<string, string> = {};
     for (const field of CITIZEN_FIELDS) {
       const wire = WIRE_FIELD_NAMES[field];

@@ -79,3 +79,56 @@ export function upstreamError(f: UpstreamFailure): DancuError {
         f.retryAfterMs === undefined ? clean : { ...clean, retryAfterMs: f.retryAfterMs });
   }
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** `2025-Jun-26 04:00:00+0000 UTC`: WSO2 API Manager's `yyyy-MMM-dd HH:mm:ssZ` followed by ` UTC`. */
+const NEXT_ACCESS = /^(\d{4})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})([+-])(\d{2})(\d{2})(?: [A-Z]{1,5})?$/;
+
+/** The instant (epoch ms) of an API manager's `nextAccessTime`, or undefined when it is not one. */
+export function parseNextAccessTime(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = NEXT_ACCESS.exec(value.trim());
+  if (!m) return undefined;
+  const month = MONTHS.indexOf(m[2]!);
+  if (month < 0) return undefined;
+  const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9])) * 60_000;
+  const at = Date.UTC(Number(m[1]), month, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - offset;
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** Throttle codes of the API manager in front of the gateways (WSO2: 900800–900809; 900805 is a block, not a throttle). */
+const THROTTLE_CODES = new Set(['900800', '900801', '900802', '900803', '900804', '900806', '900807', '900808', '900809']);
+
+/**
+ * The throttle answer of the API manager that provincial gateways run in front of the service
+ * (WSO2 API Manager): HTTP 429 (503 for 900801) with `{ code, message, description, nextAccessTime }`
+ * as JSON — flat, or inside `fault` — or as XML `<amt:fault>` in `http://wso2.org/apimanager/throttling`.
+ * Returns the code and how long to stop: until `nextAccessTime` when it names an instant, else the
+ * `Retry-After` header, else 60 s; undefined when the answer is not such a throttle.
+ */
+export function apiManagerThrottle(res: { status: number; headers: Headers; body: string }, now: number): { code: string; retryAfterMs: number } | undefined {
+  if (res.status !== 429 && res.status !== 503) return undefined;
+  let code: unknown;
+  let next: unknown;
+  const body = res.body.trim();
+  if (body.startsWith('{')) {
+    try {
+      const j = JSON.parse(body) as Record<string, unknown>;
+      const f = (typeof j['fault'] === 'object' && j['fault'] !== null ? j['fault'] : j) as Record<string, unknown>;
+      code = f['code'];
+      next = f['nextAccessTime'];
+    } catch {
+      return undefined;
+    }
+  } else if (body.startsWith('<') && body.length < 4096) {
+    code = /<(?:\w+:)?code>\s*(\d{6})\s*<\//.exec(body)?.[1];
+    next = /<(?:\w+:)?nextAccessTime>([^<]{1,64})<\//.exec(body)?.[1];
+  }
+  const c = typeof code === 'number' ? String(code) : code;
+  if (typeof c !== 'string' || !THROTTLE_CODES.has(c)) return undefined;
+  const at = parseNextAccessTime(next);
+  const retryAfterMs = at !== undefined
+    ? Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS)
+    : parseRetryAfter(res.headers.get('retry-after'), now);
+  return { code: c, retryAfterMs };
+}

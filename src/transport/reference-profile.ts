@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import type { CitizenField, CitizenRecord } from '../citizen/types.js';
 import { UpstreamError } from '../errors.js';
-import { parseRetryAfter, upstreamError, type UpstreamFailure } from './errors-map.js';
+import { apiManagerThrottle, parseRetryAfter, upstreamError, type UpstreamFailure } from './errors-map.js';
+import { HOUSEHOLD_HEAD_OPERATION, householdHead } from './household.js';
 import type {
   ClientCredentials,
+  ExtraOperation,
+  ExtraRequest,
   LookupAnswer,
   LookupRequest,
   RequestMeta,
@@ -23,6 +26,7 @@ export const REFERENCE_PATHS = {
   token: '/oauth2/token',
   verify: '/api/v1/citizens/verify',
   lookup: '/api/v1/citizens/lookup',
+  householdHead: '/api/v1/citizens/household-head',
 } as const;
 
 /** Error codes (`MaLoi`) of the reference profile. */
@@ -105,6 +109,8 @@ function parseJson(res: WireResponse, what: string, requestId?: string): unknown
 }
 
 function failure(res: WireResponse, requestId?: string): never {
+  const throttle = apiManagerThrottle(res, Date.now());
+  if (throttle) throw upstreamError({ status: res.status, kind: 'rate_limited', upstreamCode: throttle.code, retryAfterMs: throttle.retryAfterMs, requestId });
   let body: z.infer<typeof errorSchema> | undefined;
   try {
     const parsed = errorSchema.safeParse(JSON.parse(res.body));
@@ -158,12 +164,11 @@ function metaBody(m: RequestMeta): Record<string, string> {
   };
 }
 
-function apiRequest(path: string, m: RequestMeta, accessToken: string, body: Record<string, unknown>): WireRequest {
+function apiRequest(path: string, m: RequestMeta, body: Record<string, unknown>): WireRequest {
   return {
     method: 'POST',
     path,
     headers: {
-      authorization: `Bearer ${accessToken}`,
       'content-type': 'application/json',
       accept: 'application/json',
       'x-request-id': m.requestId,
@@ -184,11 +189,31 @@ export function fromWireCitizen(c: Readonly<Record<string, string | undefined>>,
   return out;
 }
 
+const householdSchema = z.object({
+  MaYeuCau: z.string(),
+  TonTai: z.boolean(),
+  ChuHo: z.object({ QuanHe: z.string().optional(), SoDinhDanh: z.string().optional(), HoVaTen: z.string().optional() }).nullable(),
+});
+
+/** The worked extra operation over REST: the same names, the answer shaped as the SOAP one. */
+const householdHeadOperation: ExtraOperation = {
+  input: 'identity',
+  build(r: ExtraRequest) {
+    return apiRequest(REFERENCE_PATHS.householdHead, r, { SoDinhDanh: r.idNumber, HoVaTen: r.fullName, NgayThangNamSinh: r.dateOfBirth });
+  },
+  parse(res: WireResponse, r: ExtraRequest) {
+    const data = answer(res, householdSchema, HOUSEHOLD_HEAD_OPERATION, r.requestId);
+    const body = data.TonTai ? { CongdanCollection: { CongDan: { ChuHo: data.ChuHo ?? '' } } } : { CongdanCollection: '' };
+    return householdHead(body, r, res.status);
+  },
+};
+
 /** The reference profile object (stateless; share it freely). */
 export const referenceProfile: WireProfile = {
   name: 'reference',
-  token: {
-    build(credentials: ClientCredentials): WireRequest {
+  auth: {
+    kind: 'token',
+    request(credentials: ClientCredentials): WireRequest {
       const basic = Buffer.from(
         `${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`,
       ).toString('base64');
@@ -209,13 +234,14 @@ export const referenceProfile: WireProfile = {
       if (!parsed.success) throw badResponse(res, 'token', undefined, parsed.error);
       return { accessToken: parsed.data.access_token, expiresInMs: parsed.data.expires_in * 1000 };
     },
+    headers: (accessToken) => ({ authorization: `Bearer ${accessToken}` }),
   },
   operations: {
     verify: {
-      build(r: VerifyRequest, auth) {
+      build(r: VerifyRequest) {
         const body: Record<string, unknown> = { SoDinhDanh: r.idNumber, HoVaTen: r.fullName, NgayThangNamSinh: r.dateOfBirth };
         if (r.sex !== undefined) body['GioiTinh'] = SEX_TO_WIRE[r.sex];
-        return apiRequest(REFERENCE_PATHS.verify, r, auth.accessToken, body);
+        return apiRequest(REFERENCE_PATHS.verify, r, body);
       },
       parse(res: WireResponse, r: VerifyRequest): VerifyAnswer {
         const data = answer(res, verifySchema, 'verify', r.requestId);
@@ -223,15 +249,15 @@ export const referenceProfile: WireProfile = {
         const fields: VerifyAnswer['fields'] = { fullName: k.HoVaTen, dateOfBirth: k.NgayThangNamSinh };
         if (r.sex !== undefined) fields.sex = k.GioiTinh ?? false;
         const match = data.TonTai && k.TrungKhop && fields.fullName && fields.dateOfBirth && fields.sex !== false;
-        return { found: data.TonTai, match, fields };
+        return { found: data.TonTai, match, detail: 'fields', fields };
       },
     },
     lookup: {
-      build(r: LookupRequest, auth) {
-        return apiRequest(REFERENCE_PATHS.lookup, r, auth.accessToken, {
-          SoDinhDanh: r.idNumber,
-          TruongThongTin: r.fields.map((f) => WIRE_FIELD_NAMES[f]),
-        });
+      build(r: LookupRequest) {
+        const body: Record<string, unknown> = { SoDinhDanh: r.idNumber, TruongThongTin: r.fields.map((f) => WIRE_FIELD_NAMES[f]) };
+        if (r.fullName !== undefined) body['HoVaTen'] = r.fullName;
+        if (r.dateOfBirth !== undefined) body['NgayThangNamSinh'] = r.dateOfBirth;
+        return apiRequest(REFERENCE_PATHS.lookup, r, body);
       },
       parse(res: WireResponse, r: LookupRequest): LookupAnswer {
         const data = answer(res, lookupSchema, 'lookup', r.requestId);
@@ -242,4 +268,5 @@ export const referenceProfile: WireProfile = {
       },
     },
   },
+  extraOperations: { [HOUSEHOLD_HEAD_OPERATION]: householdHeadOperation },
 };

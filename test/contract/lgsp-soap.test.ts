@@ -95,7 +95,7 @@ describe('vendor-style msw test against the SOAP sandbox', () => {
     try {
       const [a, b, c, d] = sandbox.population;
       expect((await client.verifyCitizen({ idNumber: a!.idNumber, fullName: a!.fullName, dateOfBirth: a!.dateOfBirth }, ctx)).match).toBe(true);
-      const l = await client.lookupCitizen({ idNumber: b!.idNumber }, { ...ctx, purpose: { code: 'DD-CAPGCN' }, fields: ['dateOfBirth'] });
+      const l = await client.lookupCitizen({ idNumber: b!.idNumber, fullName: b!.fullName, dateOfBirth: b!.dateOfBirth }, { ...ctx, purpose: { code: 'DD-CAPGCN' }, fields: ['dateOfBirth'] });
       expect(l.citizen).toEqual({ dateOfBirth: b!.dateOfBirth });
       await client.verifyCitizen({ idNumber: c!.idNumber, fullName: c!.fullName, dateOfBirth: c!.dateOfBirth }, ctx);
       const err = await client.verifyCitizen({ idNumber: d!.idNumber, fullName: d!.fullName, dateOfBirth: d!.dateOfBirth }, ctx).catch((e: unknown) => e);

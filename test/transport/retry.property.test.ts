@@ -44,7 +44,7 @@ const policy: fc.Arbitrary<RetryPolicy> = fc.record({
   maxRetryAfterMs: fc.integer({ min: 0, max: 10_000 }),
 });
 
-const ANSWER = { found: true, match: true, fields: { fullName: true, dateOfBirth: true } };
+const ANSWER = { found: true, match: true, detail: 'fields' as const, fields: { fullName: true, dateOfBirth: true } };
 
 /** What the rules say should happen: how many sends, whether it succeeds, and the code it ends with. */
 function model(p: RetryPolicy, script: readonly Outcome[]): { sends: number; ok: boolean; code?: string } {
@@ -94,7 +94,7 @@ function harness(script: readonly Outcome[]) {
   };
   const profile: WireProfile = {
     name: 'fake',
-    token: { build: () => ({ method: 'POST', path: 'token', headers: {} }), parse: () => ({ accessToken: 'tok', expiresInMs: 3_600_000 }) },
+    auth: { kind: 'token', request: () => ({ method: 'POST', path: 'token', headers: {} }), parse: () => ({ accessToken: 'tok', expiresInMs: 3_600_000 }), headers: (t) => ({ authorization: `Bearer ${t}` }) },
     operations: {
       verify: {
         build: (r) => ({ method: 'POST', path: 'verify', headers: {}, body: r.requestId }),

@@ -35,8 +35,8 @@ describe('the public contract, checked by the compiler', () => {
       baseUrl: 'https://x',
       credentials: { clientId: 'a', clientSecret: 'b' },
       system: { id: 'a', unitCode: 'b', version: 'c' },
-      // @ts-expect-error unknown operation
-      purposes: [{ code: 'A', title: 't', legalBasis: 'l', operations: ['delete'] }],
+      // @ts-expect-error an operation is a name
+      purposes: [{ code: 'A', title: 't', legalBasis: 'l', operations: [42] }],
     });
   });
 
