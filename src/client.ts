@@ -14,13 +14,13 @@ import { ClientClosedError, GuardError, isDancuError, UpstreamError, UpstreamLoc
 import { Guards, type GuardVerdict } from './guard/guards.js';
 import { toVietnamIso, vietnamDate } from './internal/time.js';
 import { sendWithAttempts, type AttemptDeps } from './pipeline/attempts.js';
-import { prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
+import { checkedAnswer, prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
 import { PurposeRegistry, type Operation, type PurposeDefinition } from './purpose/registry.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 import { openSession, type ClientSession, type SessionOptions } from './session.js';
 import { CircuitBreaker } from './transport/breaker.js';
 import { HttpClient } from './transport/http.js';
-import type { AnyAnswer, ExtraAnswer, ExtraRequest, LookupAnswer, VerifyAnswer } from './transport/types.js';
+import type { ExtraAnswer, ExtraRequest, LookupAnswer, VerifyAnswer } from './transport/types.js';
 import { Upstream, type SendOperation } from './transport/upstream.js';
 
 export type { CallInput, CallResult, DancuClient, LookupResult, ResultSource, VerifyResult } from './api.js';
@@ -33,11 +33,7 @@ interface Admitted {
   base: events.EventBase;
 }
 
-interface Served {
-  entry: CachedEntry;
-  source: 'upstream' | 'cache' | 'joined';
-  admitted: Admitted;
-}
+interface Served { entry: CachedEntry; source: 'upstream' | 'cache' | 'joined'; admitted: Admitted }
 
 class Client implements DancuClient {
   readonly #opts: Runtime;
@@ -87,16 +83,9 @@ class Client implements DancuClient {
   }
 
   async call<A extends { found: boolean } = ExtraAnswer>(operation: string, input: CallInput, context: CallContext): Promise<CallResult<A>> {
-    if (typeof operation !== 'string' || operation === 'verify' || operation === 'lookup' || this.#opts.profile.extraOperations?.[operation] === undefined) {
-      const err = new ValidationError('ERR_INPUT_INVALID', 'operation', 'unknown_operation',
-        `the profile "${this.#opts.profile.name}" declares no such operation (it has: ${Object.keys(this.#opts.profile.extraOperations ?? {}).join(', ') || 'none'}); use verifyCitizen / lookupCitizen for those`);
-      await this.#trail.ready();
-      await this.#trail.write([events.refused('verify', events.describeRefused(context, input, (id) => this.#trail.subject(id)), err)]);
-      throw err;
-    }
     const out = await this.#perform(operation, input, context);
     const answer = structuredClone(out.entry.answer) as unknown as A; // the caller's own copy: the cache keeps the original
-    return { found: answer.found === true, answer, ...this.#resultBase(out) };
+    return { found: answer.found, answer, ...this.#resultBase(out) };
   }
 
   /**
@@ -131,9 +120,10 @@ class Client implements DancuClient {
       const profile = this.#opts.profile;
       if (operation === 'verify') plan = prepareVerify(input as VerifyCitizenInput, context, now, this.#purposes);
       else if (operation === 'lookup') plan = prepareLookup(input as LookupCitizenInput, context, now, this.#purposes, profile.lookupRequires);
-      else plan = prepareExtra(operation, profile.extraOperations![operation]!, input, context, now, this.#purposes);
+      else plan = prepareExtra(operation, profile, input, context, now, this.#purposes);
     } catch (err) {
-      await this.#trail.write([events.refused(operation, events.describeRefused(context, input, (id) => this.#trail.subject(id)), err)]);
+      const named = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(String(operation)) ? operation : 'unknown'; // client.call takes any string
+      await this.#trail.write([events.refused(named, events.describeRefused(context, input, (id) => this.#trail.subject(id)), err)]);
       throw err;
     }
     const scope = this.#opts.cache.shareAcrossPurposes ? '*' : plan.ctx.purpose.code;
@@ -160,12 +150,8 @@ class Client implements DancuClient {
       await this.#trail.write([...locked, events.outcome(base, intentId, meta.requestId, latencyMs, undefined, sent.error)]).catch(() => undefined); // closed as unknown at restart if lost
       throw sent.error;
     }
-    const answer = sent.answer as AnyAnswer;
-    if (typeof answer?.found !== 'boolean') { // a vendor profile's extra operation answered something else
-      const err = new UpstreamError('ERR_UPSTREAM_RESPONSE', 200, 'The profile parsed an answer without a boolean "found"; it was not used (a profile bug).', { requestId: meta.requestId });
-      await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, undefined, err)]);
-      throw err;
-    }
+    const answer = checkedAnswer(sent.answer, meta.requestId);
+    if (answer instanceof UpstreamError) throw (await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, undefined, answer)]), answer);
     await this.#trail.write([events.outcome(base, intentId, meta.requestId, latencyMs, answer)]); //  9 outcome
     return { answer, requestId: meta.requestId, checkedAt: this.#opts.clock(), purpose: plan.ctx.purpose.code };
   }
@@ -210,20 +196,14 @@ class Client implements DancuClient {
   readonly quota = {
     status: async (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> => {
       if (typeof of !== 'object' || of === null) throw new ValidationError('ERR_INPUT_INVALID', '(input)', 'invalid_type', 'pass { operatorId?, purposeCode? } or nothing');
-      for (const k of ['operatorId', 'purposeCode'] as const) {
-        if (of[k] !== undefined && typeof of[k] !== 'string') throw new ValidationError('ERR_INPUT_INVALID', k, 'invalid_type', 'must be a string');
-      }
+      const bad = (['operatorId', 'purposeCode'] as const).find((k) => of[k] !== undefined && typeof of[k] !== 'string');
+      if (bad) throw new ValidationError('ERR_INPUT_INVALID', bad, 'invalid_type', 'must be a string');
       return this.#quota.status({ unitCode: this.#opts.system.unitCode, operatorId: of.operatorId, purposeCode: of.purposeCode });
     },
   };
 
-  get purposes(): readonly PurposeDefinition[] {
-    return this.#purposes.list();
-  }
-
-  get fingerprint(): string {
-    return this.#opts.fingerprint;
-  }
+  get purposes(): readonly PurposeDefinition[] { return this.#purposes.list(); }
+  get fingerprint(): string { return this.#opts.fingerprint; }
 
   async close(): Promise<void> {
     if (this.#closed) return;

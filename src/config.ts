@@ -77,9 +77,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   });
   const profile = o.profile ?? referenceProfile;
   purposes.forEach((p, i) => {
-    const unknown = p.operations.filter((op) => op !== 'verify' && op !== 'lookup' && profile.extraOperations?.[op] === undefined);
-    if (unknown.length > 0) {
-      throw new ConfigError([{ path: `purposes.${i}.operations`, received: 'string', message: `${unknown.length} operation(s) the profile "${profile.name}" does not declare`,
+    const j = p.operations.findIndex((op) => op !== 'verify' && op !== 'lookup' && profile.extraOperations?.[op] === undefined);
+    if (j >= 0) {
+      throw new ConfigError([{ path: `purposes.${i}.operations.${j}`, received: 'string', message: `an operation the profile "${profile.name}" does not declare`,
         fix: `use "verify", "lookup" or one of the profile's extraOperations (${Object.keys(profile.extraOperations ?? {}).join(', ') || 'none'})` }]);
     }
   });

@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createClient, type DancuClientOptions, type FetchLike } from '../src/index.js';
-import { lgspAccessToken } from '../src/profiles.js';
-import { createSandbox, SANDBOX_LGSP, SANDBOX_PURPOSES } from '../src/testing/index.js';
+import { authHash, lgspAccessToken, ndxpSignature } from '../src/profiles.js';
+import { createSandbox, SANDBOX_LGSP, SANDBOX_NDXP, SANDBOX_PURPOSES } from '../src/testing/index.js';
 
 const CANARY_SECRET = 'Canary-Secret-7f3c!Zq9';
 /** The client id: for the LGSP profile it is the AccessKey, a credential too. */
 const CANARY_ACCESS_KEY = 'canary-access-key-5e0b9d';
 const CANARY_CACHE_SECRET = 'canary-cache-secret-6c1d0e55aa0b4c2e9f1d';
 const CANARY_AUDIT_SECRET = 'canary-audit-secret-2b8e4f9a07c31d5e6a2f';
-const CANARIES = [CANARY_SECRET, CANARY_ACCESS_KEY, CANARY_CACHE_SECRET, CANARY_AUDIT_SECRET];
+/** An officer's own key at the LGSP (its base64 is the AuthHash header). */
+const CANARY_KEY_PASS = 'canary-officer-keypass-91ad';
+const CANARIES = [CANARY_SECRET, CANARY_ACCESS_KEY, CANARY_CACHE_SECRET, CANARY_AUDIT_SECRET, CANARY_KEY_PASS];
 
 const outputs: string[] = [];
 /** Every way a value can leave: message, stack, inspect (hidden, deep), JSON, String, causes. */
@@ -47,17 +49,20 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan (${profile} profile)`, () => {
-  it('canary secrets, their encodings (Basic, lgspAccessToken) and ID numbers appear in no output', async () => {
+for (const profile of ['reference', 'lgsp-soap', 'ndxp'] as const) describe(`canary scan (${profile} profile)`, () => {
+  it('canary secrets, their encodings (Basic, lgspAccessToken, AuthHash, NDXP signatures) and ID numbers appear in no output', async () => {
+    const started = Math.floor(Date.now() / 1000) - 1;
     outputs.length = 0;
     const stdout = vi.spyOn(process.stdout, 'write');
     const stderr = vi.spyOn(process.stderr, 'write');
     const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const sandbox = await createSandbox({ profile, populationSize: 50, credentials: { clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET } });
+    const officerKey = { keyName: 'cb.canary', keyPass: CANARY_KEY_PASS };
+    const sandbox = await createSandbox({ profile, populationSize: 50, credentials: { clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET }, ...(profile === 'lgsp-soap' ? { operatorKeys: { 'cb.canary': officerKey } } : {}) });
     // Encoded forms of the secret are the secret: the Basic header and the LGSP token header/field.
     const encoded = [
       Buffer.from(`${CANARY_ACCESS_KEY}:${CANARY_SECRET}`).toString('base64'),
       lgspAccessToken({ clientId: CANARY_ACCESS_KEY, clientSecret: CANARY_SECRET }, SANDBOX_LGSP),
+      authHash(officerKey),
     ];
     const dir = await mkdtemp(join(tmpdir(), 'dancu-canary-'));
     dirs.push(dir);
@@ -143,6 +148,11 @@ for (const profile of ['reference', 'lgsp-soap'] as const) describe(`canary scan
       stderr.mockRestore();
       warnings.mockRestore();
       await sandbox.close();
+    }
+    // The NDXP password of every second the test ran, and its Basic header: each is the secret's stand-in.
+    for (let t = started; t <= Math.floor(Date.now() / 1000) + 1; t++) {
+      const sig = ndxpSignature(SANDBOX_NDXP.serviceUrl, CANARY_ACCESS_KEY, String(t), CANARY_SECRET);
+      encoded.push(sig, Buffer.from(`${CANARY_ACCESS_KEY}:${sig}`).toString('base64'));
     }
     const all = outputs.join('\n');
     expect(all.length).toBeGreaterThan(50_000); // the scan really saw the outputs

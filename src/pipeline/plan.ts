@@ -10,8 +10,8 @@ import { validateContext, type NormalisedContext } from '../context.js';
 import type { GuardProbe } from '../guard/guards.js';
 import type { Operation, PurposeDefinition, PurposeRegistry } from '../purpose/registry.js';
 import { randomUUID } from 'node:crypto';
-import { TransportError } from '../errors.js';
-import type { ExtraOperation, ExtraRequest, LookupRequest, RequestMeta, VerifyRequest } from '../transport/types.js';
+import { TransportError, UpstreamError, ValidationError } from '../errors.js';
+import type { AnyAnswer, ExtraOperation, ExtraRequest, LookupRequest, RequestMeta, VerifyRequest, WireProfile } from '../transport/types.js';
 
 /** One admitted call, before any I/O. */
 export interface CallPlan {
@@ -83,7 +83,12 @@ export function prepareLookup(input: LookupCitizenInput, context: unknown, now: 
 }
 
 /** Validate and authorise an operation a profile declares beyond verify and lookup (`client.call`). */
-export function prepareExtra(operation: string, spec: ExtraOperation, input: unknown, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+export function prepareExtra(operation: string, profile: WireProfile, input: unknown, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
+  const spec: ExtraOperation | undefined = typeof operation === 'string' && operation !== 'verify' && operation !== 'lookup' ? profile.extraOperations?.[operation] : undefined;
+  if (spec === undefined) {
+    throw new ValidationError('ERR_INPUT_INVALID', 'operation', 'unknown_operation',
+      `the profile "${profile.name}" declares no such operation (it has: ${Object.keys(profile.extraOperations ?? {}).join(', ') || 'none'}); verify and lookup have their own methods`);
+  }
   const ctx = validateContext(context, false);
   const v = validateExtraInput(input, now, spec.input);
   const purpose = purposes.authorize(ctx.purpose.code, operation);
@@ -113,4 +118,10 @@ export function requestMeta(ctx: NormalisedContext, system: { id: string; unitCo
     operatorId: ctx.operator.id,
     operatorIp: ctx.operator.ip,
   };
+}
+
+/** A profile's parsed answer, or the error to record when it has no boolean `found` (a vendor profile's bug). */
+export function checkedAnswer(answer: unknown, requestId: string): AnyAnswer | UpstreamError {
+  if (typeof (answer as AnyAnswer | undefined)?.found === 'boolean') return answer as AnyAnswer;
+  return new UpstreamError('ERR_UPSTREAM_RESPONSE', 200, 'The profile parsed an answer without a boolean "found"; it was not used (a profile bug).', { requestId });
 }
