@@ -27,7 +27,7 @@ export {
   CITIZEN_NAMESPACE,
   SOAP_ENV,
 } from './transport/soap.js';
-export type { SoapChild, ServiceChildrenOptions, ErrorCodes } from './transport/soap.js';
+export type { SoapChild, ServiceChildrenOptions, ErrorCodes, CsdlCitizen } from './transport/soap.js';
 export { householdHead, HOUSEHOLD_HEAD_OPERATION } from './transport/household.js';
 export type { HouseholdHeadAnswer } from './transport/household.js';
 export { parseXml, escapeXml, toXml } from './internal/xml.js';

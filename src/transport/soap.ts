@@ -189,15 +189,30 @@ const csdlCitizen = z.object({
   NoiOHienTai: place.optional(),
 }).passthrough();
 
+/** A citizen record as the lookup answers it (`CongDan`), the parts dancu maps. */
+export interface CsdlCitizen {
+  SoDinhDanh?: string | undefined;
+  SoCMND?: string | undefined;
+  HoVaTen?: string | { Ho?: string | undefined; ChuDem?: string | undefined; Ten?: string | undefined } | undefined;
+  GioiTinh?: string | undefined;
+  DanToc?: string | undefined;
+  TonGiao?: string | undefined;
+  QuocTich?: string | undefined;
+  NgayThangNamSinh?: string | { Nam?: string | undefined; NgayThangNam?: string | undefined } | undefined;
+  QueQuan?: string | { ChiTiet?: string | undefined } | undefined;
+  ThuongTru?: string | { ChiTiet?: string | undefined } | undefined;
+  NoiOHienTai?: string | { ChiTiet?: string | undefined } | undefined;
+}
+
 /** `HoVaTen { Ho, ChuDem, Ten }` joined with single spaces, empty parts left out. */
-function fullNameOf(v: z.infer<typeof csdlCitizen>['HoVaTen']): string | undefined {
+function fullNameOf(v: CsdlCitizen['HoVaTen']): string | undefined {
   if (v === undefined || typeof v === 'string') return v || undefined;
   const name = [v.Ho, v.ChuDem, v.Ten].filter((p): p is string => typeof p === 'string' && p.trim() !== '').map((p) => p.trim()).join(' ');
   return name || undefined;
 }
 
 /** `NgayThangNam` `yyyyMMdd` → `YYYY-MM-DD` (a `00` day or month is left out), else `Nam`. */
-function dateOf(v: z.infer<typeof csdlCitizen>['NgayThangNamSinh']): string | undefined {
+function dateOf(v: CsdlCitizen['NgayThangNamSinh']): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') return /^\d{4}(-\d{2}(-\d{2})?)?$/.test(v) ? v : undefined;
   const full = /^(\d{4})(\d{2})(\d{2})$/.exec(v.NgayThangNam ?? '');
@@ -209,7 +224,7 @@ function dateOf(v: z.infer<typeof csdlCitizen>['NgayThangNamSinh']): string | un
   return /^\d{4}$/.test(v.Nam ?? '') ? v.Nam : undefined;
 }
 
-function placeOf(v: z.infer<typeof place> | undefined): string | undefined {
+function placeOf(v: CsdlCitizen['QueQuan']): string | undefined {
   if (v === undefined) return undefined;
   const s = typeof v === 'string' ? v : v.ChiTiet;
   return s?.trim() || undefined;
@@ -223,7 +238,7 @@ function sexOf(v: string | undefined): 'male' | 'female' | undefined {
 }
 
 /** The evidence shape of a citizen → the fields asked for, by SDK names (minimisation: nothing else). */
-export function citizenFromCsdl(c: z.infer<typeof csdlCitizen>, fields: readonly CitizenField[]): CitizenRecord {
+export function citizenFromCsdl(c: CsdlCitizen, fields: readonly CitizenField[]): CitizenRecord {
   const all: Record<CitizenField, string | undefined> = {
     fullName: fullNameOf(c.HoVaTen),
     dateOfBirth: dateOf(c.NgayThangNamSinh),
