@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTimeout } from '../internal/timeout.js';
-import type { LookupAnswer, VerifyAnswer } from '../transport/types.js';
 import type { CacheKeys } from './keys.js';
 import type { CachedEntry, CacheStore } from './types.js';
 

@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { ConfigError, UpstreamError } from '../errors.js';
-import { HOUSEHOLD_HEAD_OPERATION, householdHead } from './household.js';
-import {
-  failureMapper,
-  lookupAnswerOf,
-  serviceChildren,
-  soapBody,
-  soapEnvelope,
-  verifyAnswerOf,
-  type ErrorCodes,
-} from './soap.js';
-import type { ClientCredentials, ExtraOperation, LookupRequest, TokenAnswer, VerifyRequest, WireProfile, WireRequest, WireResponse } from './types.js';
+import { HOUSEHOLD_HEAD_OPERATION } from './household.js';
+import { failureMapper, serviceChildren, serviceOperations, soapEnvelope, type ErrorCodes } from './soap.js';
+import type { ClientCredentials, TokenAnswer, WireProfile, WireRequest, WireResponse } from './types.js';
 
 export { LGSP_NAMESPACE, soapEnvelope } from './soap.js';
 
@@ -119,10 +111,12 @@ export function lgspSoapProfile(options: LgspSoapProfileOptions): WireProfile {
     return { method: 'POST', path, headers, body: soapEnvelope(element, serviceChildren(r, children)) };
   }
 
-  const household: ExtraOperation = {
-    input: 'identity',
-    build: (r) => request(paths.householdHead, HOUSEHOLD_HEAD_OPERATION, r),
-    parse: (res, r) => householdHead(soapBody(res, HOUSEHOLD_HEAD_OPERATION, r.requestId, fail), r, res.status),
+  // The header is the same for every request of these credentials: built once per credentials object, not per call.
+  const tokens = new WeakMap<ClientCredentials, string>();
+  const accessHeader = (c: ClientCredentials): string => {
+    let v = tokens.get(c);
+    if (v === undefined) tokens.set(c, (v = lgspAccessToken(c, options)));
+    return v;
   };
 
   return {
@@ -134,7 +128,7 @@ export function lgspSoapProfile(options: LgspSoapProfileOptions): WireProfile {
         return {
           method: 'POST',
           path: paths.token,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', lgspaccesstoken: lgspAccessToken(credentials, options) },
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', lgspaccesstoken: accessHeader(credentials) },
           body: 'grant_type=client_credentials',
         };
       },
@@ -150,18 +144,8 @@ export function lgspSoapProfile(options: LgspSoapProfileOptions): WireProfile {
         if (!t.success) throw new UpstreamError('ERR_UPSTREAM_RESPONSE', res.status, `The gateway's token answer is not usable (${t.error.issues[0]!.path.join('.')}: ${t.error.issues[0]!.code}); it was not used.`);
         return { accessToken: t.data.access_token, expiresInMs: (t.data.expires_in ?? options.defaultTokenTtlSeconds ?? 300) * 1000 };
       },
-      headers: (accessToken, credentials) => ({ authorization: `Bearer ${accessToken}`, lgspaccesstoken: lgspAccessToken(credentials, options) }),
+      headers: (accessToken, credentials) => ({ authorization: `Bearer ${accessToken}`, lgspaccesstoken: accessHeader(credentials) }),
     },
-    operations: {
-      verify: {
-        build: (r: VerifyRequest) => request(paths.verify, 'XacThucThongTinCongDan', r),
-        parse: (res, r) => verifyAnswerOf(soapBody(res, 'XacThucThongTinCongDan', r.requestId, fail), 'XacThucThongTinCongDan', r, res.status),
-      },
-      lookup: {
-        build: (r: LookupRequest) => request(paths.lookup, 'TraCuuThongTinCongDan', r),
-        parse: (res, r) => lookupAnswerOf(soapBody(res, 'TraCuuThongTinCongDan', r.requestId, fail), 'TraCuuThongTinCongDan', r, res.status),
-      },
-    },
-    extraOperations: { [HOUSEHOLD_HEAD_OPERATION]: household },
+    ...serviceOperations(paths, request, fail),
   };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.js';
-import { HOUSEHOLD_HEAD_OPERATION, householdHead } from './household.js';
-import { failureMapper, lookupAnswerOf, serviceChildren, soapBody, soapEnvelope, verifyAnswerOf, type ErrorCodes } from './soap.js';
-import type { ClientCredentials, ExtraOperation, LookupRequest, VerifyRequest, WireProfile, WireRequest } from './types.js';
+import { HOUSEHOLD_HEAD_OPERATION } from './household.js';
+import { failureMapper, serviceChildren, serviceOperations, soapEnvelope, type ErrorCodes } from './soap.js';
+import type { ClientCredentials, WireProfile, WireRequest } from './types.js';
 
 /** Options of {@link ndxpProfile}. The user name and secret are `credentials` (`clientId`, `clientSecret`). */
 export interface NdxpProfileOptions {
@@ -62,11 +62,6 @@ export function ndxpProfile(options: NdxpProfileOptions): WireProfile {
     headers: { 'content-type': 'application/xml', accept: '*/*', soapaction: '""' },
     body: soapEnvelope(element, serviceChildren(r, children), 'dan'),
   });
-  const household: ExtraOperation = {
-    input: 'identity',
-    build: (r) => request(paths.householdHead, HOUSEHOLD_HEAD_OPERATION, r),
-    parse: (res, r) => householdHead(soapBody(res, HOUSEHOLD_HEAD_OPERATION, r.requestId, fail), r, res.status),
-  };
   return {
     name: 'ndxp',
     lookupRequires: ['fullName', 'dateOfBirth'],
@@ -84,16 +79,6 @@ export function ndxpProfile(options: NdxpProfileOptions): WireProfile {
         return headers;
       },
     },
-    operations: {
-      verify: {
-        build: (r: VerifyRequest) => request(paths.verify, 'XacThucThongTinCongDan', r),
-        parse: (res, r) => verifyAnswerOf(soapBody(res, 'XacThucThongTinCongDan', r.requestId, fail), 'XacThucThongTinCongDan', r, res.status),
-      },
-      lookup: {
-        build: (r: LookupRequest) => request(paths.lookup, 'TraCuuThongTinCongDan', r),
-        parse: (res, r) => lookupAnswerOf(soapBody(res, 'TraCuuThongTinCongDan', r.requestId, fail), 'TraCuuThongTinCongDan', r, res.status),
-      },
-    },
-    extraOperations: { [HOUSEHOLD_HEAD_OPERATION]: household },
+    ...serviceOperations(paths, request, fail),
   };
 }

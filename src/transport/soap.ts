@@ -10,7 +10,8 @@ import { UpstreamError } from '../errors.js';
 import { parseXml, toXml, type XmlNode } from '../internal/xml.js';
 import { apiManagerThrottle, parseRetryAfter, upstreamError, type UpstreamFailure } from './errors-map.js';
 import { REFERENCE_ERROR_CODES, WIRE_FIELD_NAMES } from './reference-profile.js';
-import type { LookupAnswer, RequestMeta, VerifyAnswer, WireResponse } from './types.js';
+import { HOUSEHOLD_HEAD_OPERATION, householdHead } from './household.js';
+import type { ExtraRequest, LookupAnswer, LookupRequest, RequestMeta, VerifyAnswer, VerifyRequest, WireProfile, WireRequest, WireResponse } from './types.js';
 
 /** Namespace of the population service's operations (`qldc:` in OpenCPS, `dan:` in the C06 clients). */
 export const LGSP_NAMESPACE = 'http://dancuquocgia.bca';
@@ -291,3 +292,43 @@ export function lookupAnswerOf(body: Record<string, unknown>, element: string, r
 
 /** Raised inside a profile for an answer it cannot use (exported for vendor profiles). */
 export { unusable as unusableAnswer };
+
+/** Paths of the service's operations under `baseUrl` (the same for every SOAP profile unless the gateway says otherwise). */
+export interface ServicePaths {
+  verify: string;
+  lookup: string;
+  householdHead: string;
+}
+
+/**
+ * The service's operations — verify, lookup, and the household head — for a profile that sends the
+ * envelope as the body: `request(path, element, r)` builds the HTTP request (its headers are the
+ * profile's), `fail` maps its failures. The answers are read as public code reads them.
+ */
+export function serviceOperations(
+  paths: ServicePaths,
+  request: (path: string, element: string, r: ExtraRequest) => WireRequest | Promise<WireRequest>,
+  fail: ReturnType<typeof failureMapper>,
+): Pick<WireProfile, 'operations' | 'extraOperations'> {
+  const V = 'XacThucThongTinCongDan';
+  const L = 'TraCuuThongTinCongDan';
+  return {
+    operations: {
+      verify: {
+        build: (r: VerifyRequest) => request(paths.verify, V, r),
+        parse: (res, r) => verifyAnswerOf(soapBody(res, V, r.requestId, fail), V, r, res.status),
+      },
+      lookup: {
+        build: (r: LookupRequest) => request(paths.lookup, L, r),
+        parse: (res, r) => lookupAnswerOf(soapBody(res, L, r.requestId, fail), L, r, res.status),
+      },
+    },
+    extraOperations: {
+      [HOUSEHOLD_HEAD_OPERATION]: {
+        input: 'identity',
+        build: (r) => request(paths.householdHead, HOUSEHOLD_HEAD_OPERATION, r),
+        parse: (res, r) => householdHead(soapBody(res, HOUSEHOLD_HEAD_OPERATION, r.requestId, fail), r, res.status),
+      },
+    },
+  };
+}
