@@ -11,6 +11,8 @@ import type { CacheStore } from './cache/types.js';
 import type { GuardAlert } from './guard/guards.js';
 import type { GuardStore } from './guard/types.js';
 import type { AuditSink } from './audit/sink.js';
+import type { CheckpointWitness } from './audit/witness.js';
+import type { KeyObject } from 'node:crypto';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
 
 /** PEM text or DER bytes. */
@@ -144,17 +146,34 @@ export interface AuditOptions {
    */
   instance?: string;
   /**
-   * Secret (≥ 32 bytes) for the subject HMAC and the checkpoint signatures. Keep it: auditors need
-   * it to find a citizen's lookups and to verify checkpoints. Default: random per client (no
-   * checkpoints, subjects not comparable across restarts).
+   * Secret (≥ 32 bytes) for the subject HMAC. Keep it: auditors need it to find a citizen's lookups
+   * (`dancu audit subject`). Without `signingKey`, it also signs checkpoints with HMAC — a
+   * development setting: whoever holds the secret can re-sign a rewritten trail. Default: random
+   * per client (subjects not comparable across restarts).
    */
   secret?: string | Buffer;
-  /** Id of `secret`, recorded in checkpoints. Default `k1`. */
+  /** Id of `secret`, recorded in HMAC checkpoints. Default `k1`. */
   keyId?: string;
+  /**
+   * Ed25519 private key (PEM, from `dancu audit keygen`) that signs checkpoints; auditors verify
+   * them with the public key alone (`dancu audit verify --public-key`). Passed to any sink, the
+   * default JSONL one, `PostgresAuditSink`, `FanOutAuditSink` or yours (`AuditSink.useCheckpoints`).
+   */
+  signingKey?: string | Buffer | KeyObject;
+  /**
+   * Where checkpoints are also delivered, out of the writer's reach (`DirectoryWitness`,
+   * `HttpWitness`, `PostgresWitness`). A witness that is down is retried; the lag is recorded as a
+   * `guard.alert` (guard `audit.witness`).
+   */
+  witness?: CheckpointWitness;
+  /** Refuse calls (`ERR_AUDIT_UNAVAILABLE`, reason `witness_lag`) while the witness lags by more than this. Default: calls continue. */
+  witnessMaxLagMs?: number;
   /** Record the raw ID number beside its HMAC. Default `false`: explicit opt-in only. */
   rawSubject?: boolean;
   /** Checkpoint every this many events (and at close). Default `1000`. */
   checkpointEvery?: number;
+  /** And at most this long after an event that no checkpoint covers yet. Default `60000` (1 minute). */
+  checkpointIntervalMs?: number;
   /** DEVELOPMENT ONLY: keep calling when the sink fails. Default `false`; `dancu doctor` flags it. */
   failOpen?: boolean;
 }

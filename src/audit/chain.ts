@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../internal/canonical.js';
 import { canonicalEventJson } from './event-json.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
@@ -99,24 +98,4 @@ export class Chain {
   rollback(): void {
     this.#pending = undefined;
   }
-}
-
-/** A signed statement "the chain of `instance` had reached `seq` with `hash`" (HMAC-SHA256). */
-export interface Checkpoint {
-  instance: string;
-  seq: number;
-  hash: string;
-  ts: string;
-  /** Key id of the signing key. */
-  kid: string;
-  sig: string;
-}
-
-export function signCheckpoint(key: Buffer, kid: string, c: Omit<Checkpoint, 'sig' | 'kid'>): Checkpoint {
-  return { ...c, kid, sig: createHmac('sha256', key).update(`${c.instance}|${c.seq}|${c.hash}|${c.ts}`).digest('hex') };
-}
-
-export function checkpointValid(key: Buffer, c: Checkpoint): boolean {
-  const expected = createHmac('sha256', key).update(`${c.instance}|${c.seq}|${c.hash}|${c.ts}`).digest('hex');
-  return expected === c.sig;
 }

@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../internal/time.js';
 import type { AuditOptions } from '../options.js';
+import type { KeyObject } from 'node:crypto';
+import { checkpointSigner, type CheckpointSigner } from './checkpoint.js';
+import type { CheckpointSettings } from './checkpointer.js';
 import { JsonlAuditSink } from './jsonl-sink.js';
 import { deriveAuditKeys } from './keys.js';
 import type { AuditSink } from './sink.js';
 import type { AuditPlan } from './trail.js';
+import type { CheckpointWitness } from './witness.js';
 
 /** The audit options after defaults: pure data, the user's sink if any (nothing built, no host read). */
 export interface AuditSettings {
@@ -14,7 +18,11 @@ export interface AuditSettings {
   instance: string | undefined;
   secret: string | Buffer | undefined;
   keyId: string;
+  signingKey: string | Buffer | KeyObject | undefined;
+  witness: CheckpointWitness | undefined;
+  witnessMaxLagMs: number | undefined;
   checkpointEvery: number;
+  checkpointIntervalMs: number;
   rawSubject: boolean;
   failOpen: boolean;
 }
@@ -26,7 +34,11 @@ export function auditSettings(a: AuditOptions | undefined): AuditSettings {
     instance: a?.instance,
     secret: a?.secret,
     keyId: a?.keyId ?? 'k1',
+    signingKey: a?.signingKey,
+    witness: a?.witness,
+    witnessMaxLagMs: a?.witnessMaxLagMs,
     checkpointEvery: a?.checkpointEvery ?? 1000,
+    checkpointIntervalMs: a?.checkpointIntervalMs ?? 60_000,
     rawSubject: a?.rawSubject ?? false,
     failOpen: a?.failOpen ?? false,
   };
@@ -40,14 +52,11 @@ export function auditSettings(a: AuditOptions | undefined): AuditSettings {
 export function buildAudit(s: AuditSettings, clock: Clock | undefined): AuditPlan {
   const instance = s.instance ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'dancu'}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const keys = deriveAuditKeys(s.secret, s.keyId);
-  const sink =
-    s.sink ??
-    new JsonlAuditSink({
-      directory: s.directory,
-      instance,
-      checkpointKey: keys.checkpoint ? { key: keys.checkpoint, kid: s.keyId } : undefined,
-      checkpointEvery: s.checkpointEvery,
-      ...(clock ? { clock } : {}),
-    });
-  return { sink, instance, subjectKey: keys.subject, rawSubject: s.rawSubject, failOpen: s.failOpen };
+  // Ed25519 when a signing key is given; HMAC under the audit secret otherwise (development).
+  const signer: CheckpointSigner | undefined = s.signingKey !== undefined
+    ? checkpointSigner({ privateKey: s.signingKey })
+    : keys.checkpoint ? checkpointSigner({ hmacKey: keys.checkpoint, kid: s.keyId }) : undefined;
+  const sink = s.sink ?? new JsonlAuditSink({ directory: s.directory, instance, ...(clock ? { clock } : {}) });
+  const checkpoints: CheckpointSettings = { signer, witness: s.witness, every: s.checkpointEvery, intervalMs: s.checkpointIntervalMs, witnessMaxLagMs: s.witnessMaxLagMs };
+  return { sink, instance, subjectKey: keys.subject, rawSubject: s.rawSubject, failOpen: s.failOpen, checkpoints };
 }

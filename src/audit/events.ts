@@ -8,6 +8,7 @@ import type { GuardAlert } from '../guard/guards.js';
 import type { Operation } from '../purpose/registry.js';
 import type { AnyAnswer } from '../transport/types.js';
 import type { AuditEventBody } from './schema.js';
+import type { WitnessProblem } from './witness.js';
 import { isDancuError } from '../errors.js';
 import type { AuditEvent } from './schema.js';
 
@@ -43,6 +44,11 @@ export function guardAlert(a: GuardAlert, base: EventBase): EventDraft {
     ...(a.guard === 'enumeration' ? { subject: base.subject } : {}),
     detail: { guard: a.guard, ...a.detail },
   };
+}
+
+/** The audit witness is unreachable or refuses the checkpoints (they are retried). */
+export function witnessLagging(p: WitnessProblem): EventDraft {
+  return { type: 'guard.alert', detail: { guard: 'audit.witness', reason: p.reason, pending: p.pending, lagMs: p.lagMs, message: p.message } };
 }
 
 /** The durable record written before a request leaves. */

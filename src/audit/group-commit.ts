@@ -1,4 +1,6 @@
+import type { Clock } from '../internal/time.js';
 import { Chain, type LinkedBatch } from './chain.js';
+import { Checkpointer, type CheckpointSettings, type CheckpointStore } from './checkpointer.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
 import type { AuditRecovery } from './sink.js';
 
@@ -10,14 +12,18 @@ interface Waiter {
 
 /** What a durable sink plugs into {@link GroupCommit}. */
 export interface ChainStore {
-  /** Open (recover, and return the chain head and what needs closing). Retried until it succeeds. */
-  open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery }>;
+  /** This chain's name. */
+  instance: string;
+  clock: Clock;
+  /**
+   * Open (recover, and return the chain head, what needs closing, and the chains this one took
+   * over from, for its genesis). Retried until it succeeds.
+   */
+  open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery; replaces?: string[] }>;
   /** Make a linked batch durable, or throw. */
   persist(batch: LinkedBatch): Promise<void>;
-  /** Store a signed checkpoint of the head (optional). */
-  checkpoint?(seq: number, hash: string): Promise<void>;
-  /** Checkpoint every this many events (and at close). */
-  checkpointEvery: number;
+  /** Where checkpoints are kept. */
+  checkpoints: CheckpointStore;
   /**
    * Called after a batch when nothing else is queued, before its writes are acknowledged: a store
    * that keeps a resource open while batches follow one another releases it here.
@@ -29,8 +35,8 @@ export interface ChainStore {
  * Group commit over a hash chain, shared by the durable sinks: writes that arrive while a batch is
  * being persisted form the next batch; each batch is linked, persisted in one go, and only then
  * committed to the chain and acknowledged. A failed batch is rolled back (no hole in the chain) and
- * every write in it rejected. Also: open once (retried after a failure), checkpoints every N
- * events (best effort: the events are durable already) and at close.
+ * every write in it rejected. Also: open once (retried after a failure), and checkpoints
+ * ({@link Checkpointer}: by count, by time, at close; best effort, the events are durable already).
  */
 export class GroupCommit {
   readonly chain: Chain;
@@ -38,32 +44,47 @@ export class GroupCommit {
   #queue: Waiter[] = [];
   #running: Promise<void> | undefined;
   #opened: Promise<AuditRecovery> | undefined;
-  #sinceCheckpoint = 0;
+  #settings: CheckpointSettings;
+  #checkpointer: Checkpointer | undefined;
 
-  constructor(store: ChainStore) {
+  constructor(store: ChainStore, settings: CheckpointSettings) {
     this.#store = store;
+    this.#settings = { ...settings };
     this.chain = new Chain();
+  }
+
+  /** Fill in the checkpoint settings the sink's own options left out (before the first open). */
+  useCheckpoints(s: CheckpointSettings): void {
+    if (this.#opened) return;
+    const merged: Record<string, unknown> = { ...this.#settings };
+    for (const [k, v] of Object.entries(s)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
+    this.#settings = merged as CheckpointSettings;
+  }
+
+  /** The checkpointer, once open. */
+  get checkpointer(): Checkpointer | undefined {
+    return this.#checkpointer;
   }
 
   open(): Promise<AuditRecovery> {
     return (this.#opened ??= this.#store.open().then(
-      ({ head, recovery }) => {
+      async ({ head, recovery, replaces }) => {
+        const cp = new Checkpointer(this.#store.instance, this.#store.checkpoints, this.#settings, this.#store.clock);
+        await cp.open(head, replaces ?? []);
+        this.#checkpointer = cp;
         this.chain.reset(head);
         return recovery;
       },
-      (err: unknown) => {
-        this.#opened = undefined; // try again on the next write
-        throw err;
-      },
-    ));
+    ).catch((err: unknown) => {
+      this.#opened = undefined; // try again on the next write
+      throw err;
+    }));
   }
 
-  async close(): Promise<void> {
+  /** Flush, checkpoint the head, deliver to the witness. Returns checkpoints the witness has not acknowledged. */
+  async close(): Promise<number> {
     await this.flush();
-    if (this.#opened) {
-      const head = this.chain.last;
-      if (head.seq > 0) await this.#store.checkpoint?.(head.seq, head.hash).catch(() => undefined);
-    }
+    return (await this.#checkpointer?.close()) ?? 0;
   }
 
   /** Whether `open` ever succeeded (or is under way). */
@@ -108,6 +129,7 @@ export class GroupCommit {
       let outcome: Promise<void>;
       try {
         await this.open();
+        this.#checkpointer?.admit();
         const linked = this.chain.linkLines(batch.length === 1 ? batch[0]!.bodies : batch.flatMap((w) => w.bodies));
         outcome = this.#store.persist(linked).then(() => this.#committed(linked));
       } catch (err) {
@@ -131,10 +153,7 @@ export class GroupCommit {
   async #committed(linked: LinkedBatch): Promise<void> {
     this.chain.commit();
     const n = linked.hashes.length;
-    this.#sinceCheckpoint += n;
-    if (this.#store.checkpoint && n > 0 && this.#sinceCheckpoint >= this.#store.checkpointEvery) {
-      await this.#store.checkpoint(linked.firstSeq + n - 1, linked.hashes[n - 1]!).then(() => (this.#sinceCheckpoint = 0), () => undefined);
-    }
+    if (n > 0) await this.#checkpointer?.committed(linked.firstSeq + n - 1, linked.hashes[n - 1]!, n).catch(() => undefined);
   }
 }
 

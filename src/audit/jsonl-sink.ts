@@ -3,8 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toVietnamIso, vietnamDayKey, type Clock } from '../internal/time.js';
-import { signCheckpoint, type LinkedBatch } from './chain.js';
+import { readTail } from '../internal/tail.js';
+import { vietnamDayKey, type Clock } from '../internal/time.js';
+import type { LinkedBatch } from './chain.js';
+import { checkpointLine, parseCheckpoint, type Checkpoint, type CheckpointSigner } from './checkpoint.js';
+import type { CheckpointSettings } from './checkpointer.js';
+import type { CheckpointWitness } from './witness.js';
 import { danglingIntents, GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
@@ -15,11 +19,23 @@ export interface JsonlAuditSinkOptions {
   directory: string;
   /** This writer's name; one live writer per instance (a lock file enforces it). */
   instance: string;
-  /** HMAC key (≥ 32 bytes) that signs checkpoints, and its id. Without it, checkpoints are not written. */
-  checkpointKey?: { key: Buffer; kid: string } | undefined;
+  /**
+   * Signs checkpoints (`checkpointSigner({ privateKey })`). Given by the client from
+   * `audit.signingKey` when left out. Without one, no checkpoint is written.
+   */
+  signer?: CheckpointSigner | undefined;
+  /** Where checkpoints are also delivered. Given by the client from `audit.witness` when left out. */
+  witness?: CheckpointWitness | undefined;
   /** Write a checkpoint every this many events (and at close). Default `1000`. */
   checkpointEvery?: number;
+  /** And at most this long after an event no checkpoint covers. Default `60000`. */
+  checkpointIntervalMs?: number;
   clock?: Clock;
+}
+
+/** The checkpoint settings of a sink's own options (what the client's do not override). */
+export function ownCheckpointSettings(o: { signer?: CheckpointSigner | undefined; witness?: CheckpointWitness | undefined; checkpointEvery?: number; checkpointIntervalMs?: number }): CheckpointSettings {
+  return { signer: o.signer, witness: o.witness, every: o.checkpointEvery, intervalMs: o.checkpointIntervalMs };
 }
 
 /**
@@ -58,13 +74,25 @@ export class JsonlAuditSink implements AuditSink {
     this.#opts = options;
     this.#dir = join(options.directory, options.instance);
     this.#clock = options.clock ?? Date.now;
+    const cpFile = join(this.#dir, 'checkpoints.jsonl');
     this.#commit = new GroupCommit({
+      instance: options.instance,
+      clock: this.#clock,
       open: () => this.#open(),
       persist: (batch) => this.#append(batch),
       idle: () => this.#release(),
-      ...(options.checkpointKey ? { checkpoint: (seq: number, hash: string) => this.#checkpoint(seq, hash) } : {}),
-      checkpointEvery: options.checkpointEvery ?? 1000,
-    });
+      checkpoints: {
+        lastCheckpoint: () => lastCheckpointIn(cpFile),
+        appendCheckpoint: (c) => appendDurably(cpFile, checkpointLine(c)),
+        // The registry of chains: every genesis, beside the instance directories.
+        announce: (c) => appendDurably(join(options.directory, 'manifest.jsonl'), checkpointLine(c)),
+      },
+    }, ownCheckpointSettings(options));
+  }
+
+  /** The client's checkpoint settings, for what this sink's options left out. */
+  useCheckpoints(settings: CheckpointSettings): void {
+    this.#commit.useCheckpoints(settings);
   }
 
   /** Files of the chain, oldest first. */
@@ -77,7 +105,7 @@ export class JsonlAuditSink implements AuditSink {
     return this.#commit.open();
   }
 
-  async #open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery }> {
+  async #open(): Promise<{ head: { seq: number; hash: string } | undefined; recovery: AuditRecovery; replaces: string[] }> {
     await mkdir(this.#dir, { recursive: true });
     await this.#lock();
     const tail = await JsonlAuditSink.#readTail(this.#dir);
@@ -85,17 +113,19 @@ export class JsonlAuditSink implements AuditSink {
     const recent = tail.recent;
     const last = recent.at(-1);
     const dangling = danglingIntents(recent);
+    const replaces: string[] = [];
     // Chains of writers that died (their lock is still there, their process is gone): seal them too.
     for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
       if (name === this.#opts.instance) continue;
       // Best effort: another chain's state must never stop this writer from opening its own.
       const other = await JsonlAuditSink.#recoverDead(join(this.#opts.directory, name), this.#token).catch(() => undefined);
       if (other) {
+        replaces.push(name);
         tornBytes += other.tornBytes;
         dangling.push(...other.danglingIntents);
       }
     }
-    return { head: last && { seq: last.seq, hash: last.hash }, recovery: { tornBytes, danglingIntents: dangling } };
+    return { head: last && { seq: last.seq, hash: last.hash }, recovery: { tornBytes, danglingIntents: dangling }, replaces };
   }
 
   /** Cut a torn tail and read the last two day files of a chain. */
@@ -205,20 +235,6 @@ export class JsonlAuditSink implements AuditSink {
     await f?.fh.close();
   }
 
-  /** Sign `seq`/`hash` (the batch just written, or the head at close). */
-  async #checkpoint(seq: number, hash: string): Promise<void> {
-    const key = this.#opts.checkpointKey!;
-    const head = { seq, hash };
-    const c = signCheckpoint(key.key, key.kid, { instance: this.#opts.instance, seq: head.seq, hash: head.hash, ts: toVietnamIso(this.#clock()) });
-    const fh = await open(join(this.#dir, 'checkpoints.jsonl'), 'a');
-    try {
-      await fh.write(`${JSON.stringify(c)}\n`);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-  }
-
   flush(): Promise<void> {
     return this.#commit.flush();
   }
@@ -234,6 +250,25 @@ export class JsonlAuditSink implements AuditSink {
 }
 
 const O_DSYNC: number | undefined = constants.O_DSYNC;
+
+/** Append one line and fsync it (checkpoints, the manifest: rare, small). */
+async function appendDurably(path: string, line: string): Promise<void> {
+  const fh = await open(path, 'a', 0o640);
+  try {
+    await fh.write(`${line}\n`);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The last checkpoint of a checkpoint file, read from its end; a torn last line (a crash) is cut off first. */
+async function lastCheckpointIn(path: string): Promise<Checkpoint | undefined> {
+  const tail = await readTail(path);
+  if (!tail) return undefined;
+  if (tail.tornBytes > 0) await truncate(path, tail.size - tail.tornBytes);
+  return tail.lastLine === undefined ? undefined : parseCheckpoint(tail.lastLine);
+}
 
 /** A lock file's content; `{}` for a missing, empty (being written) or damaged one. */
 function readLock(text: string): { pid?: number; token?: string } {

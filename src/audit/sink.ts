@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { Chain } from './chain.js';
+import type { CheckpointSettings } from './checkpointer.js';
 import type { AuditEvent, AuditEventBody } from './schema.js';
 
 /** What a durable sink found when it opened: a torn tail it sealed, intents that never got an outcome. */
@@ -26,6 +27,12 @@ export interface AuditSink {
   open?(): Promise<AuditRecovery>;
   /** `false` for diagnostic copies (pino) whose loss does not stop calls. Default `true`. */
   readonly durable?: boolean;
+  /**
+   * The client's checkpoint settings (signer, witness, intervals), given before `open`: a sink
+   * uses them for whatever its own options left out. A durable sink without this method gets no
+   * signing key, and the client warns (`DANCU_AUDIT_UNSIGNED`).
+   */
+  useCheckpoints?(settings: CheckpointSettings): void;
 }
 
 /** Events in memory, chained, for tests. */
@@ -58,6 +65,10 @@ export class FanOutAuditSink implements AuditSink {
       throw new ConfigError([{ path: 'audit.sink', received: Array.isArray(sinks) ? 'array' : typeof sinks, message: 'FanOutAuditSink takes a non-empty array of sinks { write, close }', fix: 'pass e.g. new FanOutAuditSink([jsonlSink, postgresSink])' }]);
     }
     this.#sinks = [...sinks];
+  }
+
+  useCheckpoints(settings: CheckpointSettings): void {
+    for (const s of this.#sinks) s.useCheckpoints?.(settings);
   }
 
   async open(): Promise<AuditRecovery> {

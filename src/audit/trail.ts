@@ -5,8 +5,9 @@ import { BoundedMemo } from '../internal/memo.js';
 import { toVietnamIso, type Clock } from '../internal/time.js';
 import { VERSION } from '../version.js';
 import { AUDIT_SCHEMA_VERSION, type AuditEventBody } from './schema.js';
+import type { CheckpointSettings } from './checkpointer.js';
 import type { AuditSink } from './sink.js';
-import { closedAtRestart, configLoaded, recovered, type EventDraft } from './events.js';
+import { closedAtRestart, configLoaded, recovered, witnessLagging, type EventDraft } from './events.js';
 
 /** Audit settings after validation and defaults. */
 export interface AuditPlan {
@@ -16,6 +17,8 @@ export interface AuditPlan {
   subjectKey: Buffer;
   rawSubject: boolean;
   failOpen: boolean;
+  /** Signer, witness and intervals, handed to the sink (`AuditSink.useCheckpoints`). */
+  checkpoints: CheckpointSettings;
 }
 
 
@@ -41,6 +44,13 @@ export class AuditTrail {
     this.#system = Object.freeze({ ...system, instance: plan.instance, fingerprint, sdk: VERSION }); // frozen: its canonical text is written once
     this.#clock = clock;
     this.#configDetail = configDetail;
+    const sink = plan.sink;
+    if (typeof sink.useCheckpoints === 'function') {
+      // A witness problem is itself recorded, in the chain it is about (best effort: it is an alert).
+      sink.useCheckpoints({ ...plan.checkpoints, onWitnessProblem: (p) => void this.write([witnessLagging(p)]).catch(() => undefined) });
+    } else if (plan.checkpoints.signer && sink.durable !== false) {
+      process.emitWarning('dancu: the audit sink has no useCheckpoints(): the signing key and witness are not used and its chain has no checkpoints.', { code: 'DANCU_AUDIT_UNSIGNED' });
+    }
   }
 
   /** Open the sink, close what a crash left open, record `config.loaded`. Retried until it succeeds. */

@@ -1,19 +1,36 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpointValid, GENESIS, hashOf, lineHashMatches, type Checkpoint } from './chain.js';
+import { parseCheckpoint, prepareKeys, type Checkpoint, type CheckpointKeys, type PreparedKeys } from './checkpoint.js';
 import { JsonlAuditSink } from './jsonl-sink.js';
 import { readPostgresChains, type SqlClient } from './postgres-sink.js';
 import type { AuditEvent } from './schema.js';
+import { ChainVerifier, type ChainReport, type Line } from './verify-chain.js';
+import type { CheckpointWitness } from './witness.js';
 import { expectString, ValidationError } from '../errors.js';
+
+export type { ChainReport, Line, VerifyProblem, VerifyProblemReason } from './verify-chain.js';
 
 const badArg = (path: string, message: string) => new ValidationError('ERR_INPUT_INVALID', path, 'invalid_argument', message);
 
-function checkKey(key: unknown): void {
-  if (key !== undefined && !Buffer.isBuffer(key)) throw badArg('key', 'must be the checkpoint key (a Buffer, see deriveAuditKeys) or left out');
+/** How to verify: the keys, the witness, and whether a chain nobody vouches for may pass. */
+export interface VerifyOptions extends CheckpointKeys {
+  /** The independent copy of the checkpoints: cut tails, rollbacks and deleted chains are then detected. */
+  witness?: CheckpointWitness;
+  /** Let a chain without checked checkpoints pass (with a warning). Default `false`: it fails. */
+  allowUnsigned?: boolean;
 }
 
-function checkPool(pool: unknown): void {
-  if (typeof (pool as { query?: unknown } | null)?.query !== 'function') throw badArg('pool', 'must be a pg Pool or Client (anything with query(text, values))');
+interface Prepared {
+  keys: PreparedKeys;
+  witness: CheckpointWitness | undefined;
+  allowUnsigned: boolean;
+}
+
+function prepare(o: VerifyOptions | undefined): Prepared {
+  if (o !== undefined && (typeof o !== 'object' || o === null || Buffer.isBuffer(o))) throw badArg('options', 'pass { publicKey } (or { hmacKey } for a development trail), optionally witness and allowUnsigned');
+  const w = o?.witness;
+  if (w !== undefined && (typeof (w as { list?: unknown }).list !== 'function' || typeof (w as { instances?: unknown }).instances !== 'function')) throw badArg('witness', 'must be a CheckpointWitness (DirectoryWitness, HttpWitness, PostgresWitness)');
+  return { keys: prepareKeys(o && { ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}), ...(o.hmacKey !== undefined ? { hmacKey: o.hmacKey } : {}) }), witness: w, allowUnsigned: o?.allowUnsigned === true };
 }
 
 /** Read a directory of the trail; a path that is not one is bad input, not a crash. */
@@ -26,168 +43,169 @@ async function listDir(path: string): Promise<string[]> {
   }
 }
 
-export type VerifyProblemReason = 'unparseable' | 'altered' | 'missing' | 'reordered' | 'inserted' | 'truncated' | 'bad_checkpoint';
-
-export interface VerifyProblem {
-  /** The first sequence number that is not as it should be. */
-  seq: number;
-  reason: VerifyProblemReason;
-  message: string;
-  file?: string;
-  line?: number;
+/** The lines of a file, streamed (64 KiB at a time); the last one is `complete: false` if it has no newline. */
+export async function* fileLines(file: string): AsyncGenerator<Line> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    let carry: Buffer = Buffer.alloc(0);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      let chunk = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      let nl: number;
+      while ((nl = chunk.indexOf(0x0a)) !== -1) {
+        yield { file, line: ++n, text: chunk.subarray(0, nl).toString('utf8'), complete: true };
+        chunk = chunk.subarray(nl + 1);
+      }
+      carry = Buffer.from(chunk);
+    }
+    if (carry.length > 0) yield { file, line: ++n, text: carry.toString('utf8'), complete: false };
+  } finally {
+    await fh.close();
+  }
 }
 
-export interface ChainReport {
-  instance: string;
-  ok: boolean;
-  events: number;
-  lastSeq: number;
-  checkpoints: number;
-  problem?: VerifyProblem;
-  warnings: string[];
-}
-
-export interface Line {
-  file: string;
-  line: number;
-  text: string;
-  /** False for a last line without its newline (a write cut by a crash). */
-  complete: boolean;
-}
-
-/**
- * Check one chain: every event parses, follows the schema, has the next `seq`, links to the
- * previous hash and hashes to its own `hash`; every checkpoint is signed (when a key is given) and
- * matches the event at its `seq`, and none is beyond the end (truncation).
- */
-export function verifyLines(instance: string, lines: readonly Line[], checkpoints: readonly Checkpoint[], key?: Buffer): ChainReport {
-  expectString(instance, 'instance');
-  if (!Array.isArray(lines) || !lines.every((l) => typeof (l as Line | null)?.text === 'string')) throw badArg('lines', 'must be an array of { file, line, text, complete }');
-  if (!Array.isArray(checkpoints) || !checkpoints.every((c) => typeof c === 'object' && c !== null)) throw badArg('checkpoints', 'must be an array of checkpoints');
-  checkKey(key);
-  const warnings: string[] = [];
-  const bySeq = new Map<number, AuditEvent>();
-  let expected = 1;
-  let prevHash = GENESIS;
-  let events = 0;
-  const report = (problem: VerifyProblem): ChainReport => ({ instance, ok: false, events, lastSeq: expected - 1, checkpoints: checkpoints.length, problem, warnings });
-  const seqAhead = (from: number, seq: number) => lines.slice(from).some((l) => l.text.includes(`"seq":${seq},`));
-
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    const where = { file: l.file, line: l.line };
-    if (!l.complete) {
-      warnings.push(`${l.file}:${l.line}: torn last line (${Buffer.byteLength(l.text)} bytes): a write cut by a crash, never acknowledged`);
-      break;
-    }
-    let e: AuditEvent;
-    try {
-      e = JSON.parse(l.text) as AuditEvent;
-    } catch {
-      return report({ seq: expected, reason: 'unparseable', message: 'line is not JSON', ...where });
-    }
-    // Integrity is the hash's job; this only makes sure the chain fields are there to check.
-    if (typeof e !== 'object' || e === null || !Number.isInteger(e.seq) || typeof e.hash !== 'string' || typeof e.prevHash !== 'string') {
-      return report({ seq: expected, reason: 'altered', message: 'not an audit event (seq, prevHash or hash missing)', ...where });
-    }
-    if (e.seq !== expected) {
-      if (e.seq < expected) return report({ seq: expected, reason: 'inserted', message: `found seq ${e.seq} where ${expected} was expected (an event out of place)`, ...where });
-      const later = seqAhead(i + 1, expected);
-      return report({
-        seq: expected,
-        reason: later ? 'reordered' : 'missing',
-        message: later ? `seq ${expected} appears later: events were reordered` : `seq ${expected} is missing (found ${e.seq})`,
-        ...where,
-      });
-    }
-    if (lineHashMatches(l.text) !== true && hashOf(e) !== e.hash) return report({ seq: e.seq, reason: 'altered', message: 'the event does not hash to its hash: its content was changed', ...where });
-    if (e.prevHash !== prevHash) {
-      return report({ seq: e.seq, reason: 'altered', message: `prevHash does not match the hash of seq ${e.seq - 1}: the chain was rewritten`, ...where });
-    }
-    bySeq.set(e.seq, e);
-    prevHash = e.hash;
-    expected++;
-    events++;
-  }
-  const lastSeq = expected - 1;
-  for (const c of checkpoints) {
-    if (key && !checkpointValid(key, c)) return report({ seq: c.seq, reason: 'bad_checkpoint', message: 'checkpoint signature is invalid' });
-    if (c.seq > lastSeq) return report({ seq: lastSeq + 1, reason: 'truncated', message: `a signed checkpoint vouches for seq ${c.seq}, the log ends at ${lastSeq}` });
-    if (bySeq.get(c.seq)?.hash !== c.hash) return report({ seq: c.seq, reason: 'bad_checkpoint', message: `event ${c.seq} differs from its signed checkpoint` });
-  }
-  if (!key && checkpoints.length > 0) warnings.push('checkpoint signatures not checked (no --secret given)');
-  if (checkpoints.length === 0) warnings.push('no checkpoints: a truncated tail cannot be detected');
-  return { instance, ok: true, events, lastSeq, checkpoints: checkpoints.length, warnings };
-}
-
-async function readChainDir(dir: string): Promise<{ lines: Line[]; checkpoints: Checkpoint[] }> {
-  const lines: Line[] = [];
-  for (const file of await JsonlAuditSink.dayFiles(dir)) {
-    const text = await readFile(file, 'utf8');
-    const parts = text.split('\n');
-    const tail = parts.pop()!; // '' when the file ends with a newline
-    parts.forEach((t, i) => lines.push({ file, line: i + 1, text: t, complete: true }));
-    if (tail !== '') lines.push({ file, line: parts.length + 1, text: tail, complete: false });
-  }
-  const cps = await readFile(join(dir, 'checkpoints.jsonl'), 'utf8').catch(() => '');
-  const checkpoints = cps.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Checkpoint);
-  return { lines, checkpoints };
-}
-
-/** Verify a trail directory: either one instance directory, or a directory of instance directories. */
-export async function verifyDirectory(path: string, key?: Buffer): Promise<ChainReport[]> {
-  expectString(path, 'path');
-  checkKey(key);
-  const names = await listDir(path);
-  if ((await JsonlAuditSink.dayFiles(path)).length > 0) {
-    const { lines, checkpoints } = await readChainDir(path);
-    return [verifyLines(path.split('/').filter(Boolean).at(-1) ?? path, lines, checkpoints, key)];
-  }
-  const out: ChainReport[] = [];
-  for (const name of names.sort()) {
-    const dir = join(path, name);
-    if (!(await stat(dir)).isDirectory()) continue;
-    const { lines, checkpoints } = await readChainDir(dir);
-    if (lines.length > 0) out.push(verifyLines(name, lines, checkpoints, key));
-  }
+async function checkpointLinesOf(dir: string): Promise<Line[] | undefined> {
+  const file = join(dir, 'checkpoints.jsonl');
+  if (!(await stat(file).catch(() => undefined))) return undefined;
+  const out: Line[] = [];
+  for await (const l of fileLines(file)) if (l.text !== '' || !l.complete) out.push(l);
   return out;
 }
 
-/** Verify every chain of a PostgreSQL audit table (see `PostgresAuditSink`). */
-export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', key?: Buffer): Promise<ChainReport[]> {
-  checkPool(pool);
-  expectString(table, 'table');
-  checkKey(key);
-  const chains = await readPostgresChains(pool, table);
-  return chains.map((c) =>
-    verifyLines(c.instance, c.lines.map((text, i) => ({ file: `${table}`, line: i + 1, text, complete: true })), c.checkpoints, key),
-  );
+async function witnessed(p: Prepared, instance: string): Promise<Checkpoint[] | undefined> {
+  return p.witness ? await p.witness.list(instance) : undefined;
 }
 
-/** Every event of every chain in a directory or a PostgreSQL table (for reports). Unparseable lines are skipped. */
-export async function readEvents(source: { directory: string } | { pool: SqlClient; table?: string }): Promise<AuditEvent[]> {
+async function verifyChainDir(dir: string, instance: string, p: Prepared): Promise<ChainReport> {
+  const cps = await checkpointLinesOf(dir);
+  const v = new ChainVerifier(instance, cps ?? [], { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: await witnessed(p, instance) });
+  for (const file of await JsonlAuditSink.dayFiles(dir)) for await (const l of fileLines(file)) v.push(l);
+  const r = v.end();
+  if (cps === undefined && r.events > 0) r.warnings.unshift('no checkpoints.jsonl: the checkpoint file is missing');
+  return r;
+}
+
+/** The chains the trail's manifest announced (their genesis checkpoints). */
+async function manifestInstances(root: string): Promise<string[]> {
+  const text = await readFile(join(root, 'manifest.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').flatMap((l) => {
+    const c = l ? parseCheckpoint(l) : undefined;
+    return c?.kind === 'genesis' ? [c.instance] : [];
+  });
+}
+
+const deleted = (instance: string, by: string): ChainReport => ({
+  instance, ok: false, events: 0, lastSeq: 0, checkpoints: 0, warnings: [],
+  problem: { seq: 0, reason: 'deleted', message: `${by} knows this chain, but the trail has none of it: the chain was deleted` },
+});
+
+/**
+ * Verify a trail directory: one instance directory, or a directory of them. Every chain is
+ * reported, whatever is wrong with another; with a witness, and with the trail's manifest, a chain
+ * they know that is not there is reported as `deleted`. Reads each file once, streaming: memory
+ * does not grow with the trail.
+ */
+export async function verifyDirectory(path: string, options?: VerifyOptions): Promise<ChainReport[]> {
+  expectString(path, 'path');
+  const p = prepare(options);
+  const names = await listDir(path);
+  if ((await JsonlAuditSink.dayFiles(path)).length > 0 || names.includes('checkpoints.jsonl')) {
+    return [await verifyChainDir(path, path.split('/').filter(Boolean).at(-1) ?? path, p)];
+  }
+  const out: ChainReport[] = [];
+  const seen = new Set<string>();
+  for (const name of names.sort()) {
+    const dir = join(path, name);
+    if (!(await stat(dir)).isDirectory()) continue;
+    const files = await readdir(dir);
+    if (!files.some((f) => f === 'checkpoints.jsonl' || /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f))) continue;
+    seen.add(name);
+    out.push(await verifyChainDir(dir, name, p));
+  }
+  for (const name of await manifestInstances(path)) if (!seen.has(name) && seen.add(name)) out.push(deleted(name, "the trail's manifest"));
+  for (const name of (await p.witness?.instances()) ?? []) if (!seen.has(name) && seen.add(name)) out.push(deleted(name, 'the witness'));
+  return out;
+}
+
+/** Verify every chain of a PostgreSQL audit table (see `PostgresAuditSink`), and that `event` says what `line` says. */
+export async function verifyPostgres(pool: SqlClient, table = 'dancu_audit', options?: VerifyOptions): Promise<ChainReport[]> {
+  if (typeof (pool as { query?: unknown } | null)?.query !== 'function') throw badArg('pool', 'must be a pg Pool or Client (anything with query(text, values))');
+  expectString(table, 'table');
+  const p = prepare(options);
+  const out: ChainReport[] = [];
+  const seen = new Set<string>();
+  for (const c of await readPostgresChains(pool, table)) {
+    seen.add(c.instance);
+    const v = new ChainVerifier(c.instance, c.checkpoints.map((text, i) => ({ file: `${table}_checkpoints`, line: i + 1, text, complete: true })), { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: await witnessed(p, c.instance) });
+    c.lines.forEach((text, i) => v.push({ file: table, line: i + 1, text, complete: true }));
+    const r = v.end();
+    if (r.ok && c.drift.length > 0) {
+      out.push({ ...r, ok: false, problem: { seq: c.drift[0]!, reason: 'drift', message: `the event column of ${c.drift.length} row(s) does not say what their hashed line says (first: seq ${c.drift[0]}): queries on it would be misled` } });
+    } else out.push(r);
+  }
+  for (const name of (await p.witness?.instances()) ?? []) if (!seen.has(name) && seen.add(name)) out.push(deleted(name, 'the witness'));
+  return out;
+}
+
+/** Every event of every chain in a directory or a PostgreSQL table, streamed. Unparseable lines are skipped (verify reports them). */
+export async function* streamEvents(source: { directory: string } | { pool: SqlClient; table?: string }): AsyncGenerator<AuditEvent> {
   if (typeof source !== 'object' || source === null) throw badArg('source', 'pass { directory } or { pool, table? }');
-  const texts: string[] = [];
+  const parse = (t: string): AuditEvent | undefined => {
+    try {
+      const e = JSON.parse(t) as unknown;
+      return typeof e === 'object' && e !== null ? (e as AuditEvent) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   if ('directory' in source) {
     expectString(source.directory, 'directory');
     const names = await listDir(source.directory);
     const dirs = (await JsonlAuditSink.dayFiles(source.directory)).length > 0 ? [source.directory] : names.map((n) => join(source.directory, n));
     for (const d of dirs) {
       if (!(await stat(d)).isDirectory()) continue;
-      texts.push(...(await readChainDir(d)).lines.filter((l) => l.complete).map((l) => l.text));
+      for (const file of await JsonlAuditSink.dayFiles(d)) {
+        for await (const l of fileLines(file)) {
+          const e = l.complete ? parse(l.text) : undefined;
+          if (e) yield e;
+        }
+      }
     }
-  } else {
-    checkPool((source as { pool?: unknown }).pool);
-    if (source.table !== undefined) expectString(source.table, 'table');
-    for (const c of await readPostgresChains(source.pool, source.table)) texts.push(...c.lines);
+    return;
   }
+  if (typeof (source as { pool?: { query?: unknown } }).pool?.query !== 'function') throw badArg('pool', 'must be a pg Pool or Client (anything with query(text, values))');
+  if (source.table !== undefined) expectString(source.table, 'table');
+  for (const c of await readPostgresChains(source.pool, source.table)) {
+    for (const t of c.lines) {
+      const e = parse(t);
+      if (e) yield e;
+    }
+  }
+}
+
+/** Every event of a trail, in memory (small trails; `streamEvents` for large ones). */
+export async function readEvents(source: { directory: string } | { pool: SqlClient; table?: string }): Promise<AuditEvent[]> {
   const out: AuditEvent[] = [];
-  for (const t of texts) {
-    try {
-      out.push(JSON.parse(t) as AuditEvent);
-    } catch {
-      /* verify reports it */
-    }
-  }
+  for await (const e of streamEvents(source)) out.push(e);
   return out;
+}
+
+/**
+ * Verify one chain given as lines (and its checkpoints, as parsed objects or stored lines), in
+ * memory: what `verifyDirectory` does per chain. `witnessed`: the witness's checkpoints of it.
+ */
+export function verifyLines(instance: string, lines: readonly Line[], checkpoints: ReadonlyArray<Checkpoint | string>, options?: Omit<VerifyOptions, 'witness'> & { witnessed?: readonly Checkpoint[] }): ChainReport {
+  expectString(instance, 'instance');
+  if (!Array.isArray(lines) || !lines.every((l) => typeof (l as Line | null)?.text === 'string')) throw badArg('lines', 'must be an array of { file, line, text, complete }');
+  if (!Array.isArray(checkpoints) || !checkpoints.every((c) => typeof c === 'string' || (typeof c === 'object' && c !== null))) throw badArg('checkpoints', 'must be an array of checkpoints (objects or stored lines)');
+  const w = options?.witnessed;
+  if (w !== undefined && (!Array.isArray(w) || !w.every((c) => parseCheckpoint(JSON.stringify(c)) !== undefined))) throw badArg('witnessed', 'must be an array of checkpoints');
+  const p = prepare(options && { ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}), ...(options.hmacKey !== undefined ? { hmacKey: options.hmacKey } : {}), ...(options.allowUnsigned !== undefined ? { allowUnsigned: options.allowUnsigned } : {}) });
+  const cpLines = checkpoints.map((c, i): Line => ({ file: 'checkpoints', line: i + 1, text: typeof c === 'string' ? c : JSON.stringify(c), complete: true }));
+  const v = new ChainVerifier(instance, cpLines, { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: w });
+  for (const l of lines) v.push(l);
+  return v.end();
 }

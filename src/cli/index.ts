@@ -1,9 +1,6 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { deriveAuditKeys } from '../audit/keys.js';
-import { readEvents, verifyDirectory, verifyPostgres } from '../audit/verify.js';
-import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.js';
+import { auditCommand } from './audit.js';
 import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
 import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
@@ -20,7 +17,9 @@ Commands:
   tour           A short tour of the SDK's guarantees against the sandbox (exit 0 only if every check holds)
   sandbox        Run the sandbox upstream (reference profile) over HTTP on 127.0.0.1
   doctor         Check a deployment config against the regulators' checklist
-  audit verify   Verify an audit trail directory (hash chain, sequence, signed checkpoints)
+  audit keygen   Make the Ed25519 key pair that signs checkpoints (private key for the writer, public key for auditors)
+  audit verify   Verify a trail (hash chain, sequence, signed checkpoints, the witness's copy)
+  audit witness  Serve an append-only checkpoint witness over HTTP (what an auditor runs)
   audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
 
 Run "dancu <command> --help" for the options of a command.`;
@@ -91,96 +90,6 @@ function int(value: string | undefined, name: string, fallback: number | undefin
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new Error(`--${name} takes a whole number, got "${value}"`);
   return Number(value);
-}
-
-const AUDIT_VERIFY_HELP = `Usage: dancu audit verify <directory | postgres://…> [options]
-
-Checks every chain in the directory (or the one chain, given an instance directory): each event
-parses, has the next seq, links to the previous hash and hashes to its own; every signed checkpoint
-matches its event and none is beyond the end. Reports the first bad seq of each chain and why
-(unparseable, altered, missing, reordered, inserted, truncated, bad_checkpoint). Exit 1 if any
-chain is bad. A torn last line (a write cut by a crash, never acknowledged) is a warning.
-
-Options:
-  --secret <s>        audit.secret of the writer, to check checkpoint signatures
-  --secret-file <f>   read the secret from a file instead
-  --key-id <id>       audit.keyId (default k1)
-  --table <name>      PostgreSQL table (default dancu_audit)
-  --json              print the reports as JSON
-  --help              show this help`;
-
-async function auditVerify(rest: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true,
-    options: { secret: { type: 'string' }, 'secret-file': { type: 'string' }, 'key-id': { type: 'string' }, table: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
-  });
-  if (values.help || positionals.length !== 1) {
-    console.log(AUDIT_VERIFY_HELP);
-    return values.help ? 0 : 2;
-  }
-  const secret = values['secret-file'] ? (await readFile(values['secret-file'], 'utf8')).trim() : values.secret;
-  const key = secret === undefined ? undefined : deriveAuditKeys(secret, values['key-id'] ?? 'k1').checkpoint;
-  const target = positionals[0]!;
-  let reports: Awaited<ReturnType<typeof verifyDirectory>>;
-  if (/^postgres(ql)?:\/\//.test(target)) {
-    reports = await withPool(target, (pool) => verifyPostgres(pool, values.table ?? 'dancu_audit', key));
-  } else reports = await verifyDirectory(target, key);
-  const ok = reports.length > 0 && reports.every((r) => r.ok);
-  if (values.json) console.log(JSON.stringify({ ok, chains: reports }, null, 2));
-  else {
-    if (reports.length === 0) console.log(`no audit chain found in ${positionals[0]}`);
-    for (const r of reports) {
-      console.log(`${r.ok ? 'OK ' : 'BAD'} ${r.instance}: ${r.events} events, last seq ${r.lastSeq}, ${r.checkpoints} checkpoints`);
-      if (r.problem) console.log(`    first bad seq ${r.problem.seq}: ${r.problem.reason} — ${r.problem.message}${r.problem.file ? ` (${r.problem.file}:${r.problem.line})` : ''}`);
-      for (const w of r.warnings) console.log(`    warning: ${w}`);
-    }
-  }
-  return ok ? 0 : 1;
-}
-
-const AUDIT_REPORT_HELP = `Usage: dancu audit report <directory | postgres://…> [options]
-
-Summarises a trail by Vietnam day, operator, purpose and outcome: requests that left for the
-upstream, answers from the cache, local refusals, failures.
-
-Options:
-  --format <f>     table (default), csv or html (self-contained: daily use against the budget, requests per operator)
-  --out <file>     write to a file instead of standard output
-  --table <name>   PostgreSQL table (default dancu_audit)
-  --help           show this help`;
-
-async function withPool<T>(url: string, fn: (pool: import('../audit/postgres-sink.js').SqlClient) => Promise<T>): Promise<T> {
-  const pg = await import('pg').catch(() => {
-    throw new Error('reading a PostgreSQL trail needs the pg package: npm install pg');
-  });
-  const pool = new pg.default.Pool({ connectionString: url, max: 1 });
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
-
-async function auditReport(rest: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true,
-    options: { format: { type: 'string' }, out: { type: 'string' }, table: { type: 'string' }, help: { type: 'boolean' } },
-  });
-  if (values.help || positionals.length !== 1) {
-    console.log(AUDIT_REPORT_HELP);
-    return values.help ? 0 : 2;
-  }
-  const target = positionals[0]!;
-  const events = /^postgres(ql)?:\/\//.test(target)
-    ? await withPool(target, (pool) => readEvents({ pool, table: values.table ?? 'dancu_audit' }))
-    : await readEvents({ directory: target });
-  const report = summarise(events);
-  const format = values.format ?? 'table';
-  const text = format === 'csv' ? reportCsv(report) : format === 'html' ? reportHtml(report) : format === 'table' ? `${reportTable(report)}\n` : undefined;
-  if (text === undefined) throw new Error(`--format takes table, csv or html, got "${format}"`);
-  if (values.out) await writeFile(values.out, text);
-  else process.stdout.write(text);
-  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -261,10 +170,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'audit') {
     const [sub, ...more] = rest;
-    if (sub === 'verify') return auditVerify(more);
-    if (sub === 'report') return auditReport(more);
-    console.log(AUDIT_VERIFY_HELP);
-    return sub === '--help' ? 0 : 2;
+    return auditCommand(sub, more);
   }
   console.error(`Unknown command "${command}".\n\n${HELP}`);
   return 2;

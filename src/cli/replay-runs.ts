@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonlAuditSink } from '../audit/jsonl-sink.js';
-import { deriveAuditKeys } from '../audit/keys.js';
+import { generateAuditKeyPair } from '../audit/checkpoint.js';
 import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type CallContext, type DancuClient, type DancuClientOptions } from '../index.js';
 import { REFERENCE_PATHS } from '../transport/reference-profile.js';
@@ -123,10 +123,11 @@ export async function dancuRun(
   const sandbox = await createSandbox({ lockThreshold: LOCK, ...sandboxOptions });
   const dir = await mkdtemp(join(tmpdir(), `dancu-replay-${scenario}-`));
   const secret = randomBytes(32);
+  const signing = generateAuditKeyPair(); // checkpoints an auditor checks with the public key alone
   let alerts = 0;
   const client = createClient(baseOptions(sandbox, {
     ...(sandboxOptions?.clock ? { clock: sandboxOptions.clock } : {}), // the sandbox's: one day for both
-    audit: { directory: dir, instance: scenario, secret },
+    audit: { directory: dir, instance: scenario, secret, signingKey: signing.privateKey },
     ...extra,
     guards: { ...(faults.dancuGuards ?? extra.guards), onAlert: () => void alerts++ },
   }));
@@ -134,7 +135,7 @@ export async function dancuRun(
     const outcomes = await body(sandbox, client);
     await client.close();
     if (faults.tamperTrail) await flipAByte(join(dir, scenario));
-    const [trail] = await verifyDirectory(join(dir, scenario), deriveAuditKeys(secret, 'k1').checkpoint);
+    const [trail] = await verifyDirectory(join(dir, scenario), { publicKey: signing.publicKey });
     const run = tally(scenario, 'dancu', sandbox, outcomes, sandboxOptions?.licensedPurposes);
     if (!trail?.ok) run.refused['AUDIT TRAIL INVALID'] = 1;
     return { ...run, auditEvents: trail?.ok ? trail.events : 0, alerts, auditOk: trail?.ok === true };

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deriveAuditKeys } from '../audit/keys.js';
+import { generateAuditKeyPair } from '../audit/checkpoint.js';
 import { verifyDirectory } from '../audit/verify.js';
 import { createClient, isDancuError, type DancuClient } from '../index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../testing/index.js';
@@ -38,12 +38,14 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
   const sandbox = await createSandbox({ lockThreshold: threshold, populationSize: 200, clock });
   const auditDir = await mkdtemp(join(tmpdir(), 'dancu-demo-audit-'));
   const auditSecret = randomBytes(32).toString('hex');
+  const signing = generateAuditKeyPair();
+  await writeFile(join(auditDir, 'checkpoints.pub'), signing.publicKey);
   const client = createClient({
     baseUrl: sandbox.url,
     credentials: sandbox.credentials,
     system: { id: 'demo-mot-cua', unitCode: 'DEMO-UBND', version: '1.0.0' },
     purposes: SANDBOX_PURPOSES,
-    audit: { directory: auditDir, instance: 'demo', secret: auditSecret },
+    audit: { directory: auditDir, instance: 'demo', secret: auditSecret, signingKey: signing.privateKey },
     clock,
   });
   const checks: Check[] = [];
@@ -60,11 +62,11 @@ export async function runTour(options: TourOptions = {}): Promise<boolean> {
     await sandbox.close();
   }
   // The trail of the whole demo: every call, refusal and cache hit, chained and checkpointed.
-  const [trail] = await verifyDirectory(join(auditDir, 'demo'), deriveAuditKeys(auditSecret, 'k1').checkpoint);
+  const [trail] = await verifyDirectory(join(auditDir, 'demo'), { publicKey: signing.publicKey });
   checks.push({
     name: 'The audit trail records every call and verifies (hash chain + signed checkpoint)',
     ok: trail?.ok === true && trail.events > 40,
-    detail: `${trail?.events ?? 0} events in ${join(auditDir, 'demo')}; verify: ${trail?.ok ? 'OK' : JSON.stringify(trail?.problem)} — try: dancu audit verify ${auditDir}`,
+    detail: `${trail?.events ?? 0} events in ${join(auditDir, 'demo')}; verify: ${trail?.ok ? 'OK' : JSON.stringify(trail?.problem)} — try: dancu audit verify ${auditDir} --public-key ${join(auditDir, 'checkpoints.pub')}`,
   });
   const stats = sandbox.stats();
   const allOk = checks.every((c) => c.ok);

@@ -11,6 +11,8 @@ import type { CacheStore } from '../cache/types.js';
 import { parseCidr } from '../guard/ip.js';
 import type { GuardStore } from '../guard/types.js';
 import type { AuditSink } from '../audit/sink.js';
+import type { CheckpointWitness } from '../audit/witness.js';
+import { KeyObject } from 'node:crypto';
 import type { WireProfile } from '../transport/types.js';
 import type { DancuClientOptions } from '../options.js';
 
@@ -170,12 +172,19 @@ export const optionsSchema = z.strictObject({
       instance: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
       secret: z.union([z.string(), z.instanceof(Buffer)]).refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
       keyId: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).optional(),
+      signingKey: z.union([z.string(), z.instanceof(Buffer), z.custom<KeyObject>((v) => v instanceof KeyObject, { message: 'expected a KeyObject' })]).optional(),
+      witness: z.custom<CheckpointWitness>(
+        (v) => typeof v === 'object' && v !== null && ['submit', 'head', 'list', 'instances'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+        { message: 'expected a CheckpointWitness { submit, head, list, instances } (DirectoryWitness, HttpWitness, PostgresWitness)' },
+      ).optional(),
+      witnessMaxLagMs: positiveInt.max(7 * 86_400_000).optional(),
       rawSubject: z.boolean().optional(),
       checkpointEvery: positiveInt.max(1_000_000).optional(),
+      checkpointIntervalMs: z.number().int().min(10).max(86_400_000).optional(),
       failOpen: z.boolean().optional(),
     })
-    .refine((a) => a.sink === undefined || (a.directory === undefined && a.checkpointEvery === undefined), {
-      message: 'directory and checkpointEvery configure the default JSONL sink; give them to your sink instead',
+    .refine((a) => a.sink === undefined || a.directory === undefined, {
+      message: 'directory configures the default JSONL sink; give it to your sink instead',
     })
     .optional(),
   guards: z

@@ -157,11 +157,24 @@ export class QuotaError extends DancuError<'ERR_QUOTA_EXCEEDED' | 'ERR_QUOTA_UNA
  */
 export class AuditError extends DancuError<'ERR_AUDIT_UNAVAILABLE'> {
   static override readonly kind: string = 'AuditError';
+  /**
+   * `sink`: the sink could not write (disk, permissions, database); `rollback`: the trail is behind
+   * its own last checkpoint or its witness (cut or restored from an older copy), so the writer
+   * refuses to reuse sequence numbers; `witness_lag`: `audit.witnessMaxLagMs` is exceeded.
+   */
+  readonly reason: 'sink' | 'rollback' | 'witness_lag';
   constructor(cause: unknown) {
+    const r = (cause as { name?: unknown; reason?: unknown } | null)?.name === 'AuditIntegrityError' ? (cause as { reason: 'rollback' | 'witness_lag' }).reason : 'sink';
     super('ERR_AUDIT_UNAVAILABLE',
-      'The audit trail could not record this call, so it was refused and nothing was sent (fail closed). ' +
-        'Check the audit sink (disk space, permissions, database); calls resume when it recovers.',
+      r === 'rollback'
+        ? 'The audit trail is behind its own signed checkpoints or its witness (cut, or restored from an older copy), so this call was refused and nothing was sent. ' +
+          'An auditor must look at it; restore the trail, or start a new audit.instance.'
+        : r === 'witness_lag'
+          ? 'The audit witness has not acknowledged checkpoints for longer than audit.witnessMaxLagMs, so this call was refused and nothing was sent (fail closed). Check the witness.'
+          : 'The audit trail could not record this call, so it was refused and nothing was sent (fail closed). ' +
+            'Check the audit sink (disk space, permissions, database); calls resume when it recovers.',
       { cause });
+    this.reason = r;
   }
 }
 

@@ -34,7 +34,6 @@ function write(value: unknown): string | undefined {
   if (proto !== Object.prototype && proto !== null) return JSON.stringify(`[${(value as object).constructor?.name ?? 'object'}]`);
   let out = '';
   for (const key of canonicalKeyOrder(Object.keys(value as object))) {
-    if (key === '__proto__') continue; // the definition assigns members: this one never becomes a member
     const v = write((value as Record<string, unknown>)[key]);
     if (v === undefined) continue;
     out += `${out ? ',' : ''}${JSON.stringify(key)}:${v}`;
@@ -64,7 +63,8 @@ export function canonicalise(value: unknown): unknown {
   if (value instanceof URL) return value.href;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return `[${(value as object).constructor?.name ?? 'object'}]`;
-  const out: Record<string, unknown> = {};
+  // A null prototype: an own `__proto__` member (JSON.parse makes one) stays a member, as in the input.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value).sort()) {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = canonicalise(v);

@@ -2,10 +2,12 @@
  * Child of crash.test.ts: makes audited calls as fast as it can and tells the parent the request id
  * of every call the SDK acknowledged, until it is killed (SIGKILL) at a random moment.
  */
+import { readFileSync } from 'node:fs';
 import { createClient } from '../../src/index.js';
+import { DirectoryWitness } from '../../src/audit/index.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
 
-const [url, clientId, clientSecret, directory, citizensJson] = process.argv.slice(2) as [string, string, string, string, string];
+const [url, clientId, clientSecret, directory, citizensJson, keyFile, witnessDir] = process.argv.slice(2) as [string, string, string, string, string, string, string];
 const citizens = JSON.parse(citizensJson) as Array<{ idNumber: string; fullName: string; dateOfBirth: string }>;
 const client = createClient({
   baseUrl: url,
@@ -13,7 +15,11 @@ const client = createClient({
   system: { id: 'crash-test', unitCode: 'TEST', version: '1' },
   purposes: SANDBOX_PURPOSES,
   cache: { enabled: false },
-  audit: { directory, instance: 'child', secret: 'crash-test-secret-0123456789-abcdefghij', checkpointEvery: 25 },
+  audit: {
+    directory, instance: 'child', secret: 'crash-test-secret-0123456789-abcdefghij', checkpointEvery: 25,
+    // Checkpoints by time too (every 20 ms here), signed with Ed25519, relayed to a witness.
+    checkpointIntervalMs: 20, signingKey: readFileSync(keyFile, 'utf8'), witness: new DirectoryWitness(witnessDir),
+  },
 });
 let i = 0;
 await Promise.all(

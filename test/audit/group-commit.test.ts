@@ -34,7 +34,9 @@ function scriptedStore() {
         });
       }),
     idle: async () => void log.push('idle'),
-    checkpointEvery: 1000,
+    instance: 'gc',
+    clock: Date.now,
+    checkpoints: { lastCheckpoint: async () => undefined, appendCheckpoint: async () => undefined },
   };
   return { store, log, batches, persisted };
 }
@@ -48,7 +50,7 @@ afterEach(() => {
 describe('group commit', () => {
   it('hands the next batch to the store before it acknowledges the previous one (the disk and the callers overlap)', async () => {
     const { store, log, batches } = scriptedStore();
-    const gc = new GroupCommit(store);
+    const gc = new GroupCommit(store, {});
     const w1 = gc.write([body(1)]).then(() => log.push('ack e1'));
     await tick();
     const w2 = gc.write([body(2)]).then(() => log.push('ack e2')); // queued while e1 is being persisted
@@ -64,7 +66,7 @@ describe('group commit', () => {
 
   it('a test that fakes timers still gets every acknowledgement of a large batch', async () => {
     const store: ChainStore = { ...scriptedStore().store, persist: async () => undefined };
-    const gc = new GroupCommit(store);
+    const gc = new GroupCommit(store, {});
     vi.useFakeTimers(); // fakes setImmediate too, as vitest and Jest do by default
     const writes = Array.from({ length: 100 }, (_, i) => gc.write([body(i)]));
     const stalled = new Promise((r) => realTimeout(() => r('stalled'), 2000)); // the real clock, taken before faking
@@ -78,7 +80,7 @@ describe('group commit', () => {
         fc.array(fc.record({ writes: fc.integer({ min: 1, max: 4 }), fail: fc.boolean() }), { minLength: 1, maxLength: 12 }),
         async (steps) => {
           const { store, batches, persisted } = scriptedStore();
-          const gc = new GroupCommit(store);
+          const gc = new GroupCommit(store, {});
           const settled = new Map<string, 'ok' | 'failed'>();
           let n = 0;
           const all: Promise<unknown>[] = [];

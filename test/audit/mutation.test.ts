@@ -9,19 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonlAuditSink, type AuditEventBody } from '../../src/index.js';
-import { verifyLines, type Checkpoint } from '../../src/audit/index.js';
+import { checkpointSigner, generateAuditKeyPair, verifyLines, type Checkpoint } from '../../src/audit/index.js';
 import type { Line } from '../../src/audit/verify.js';
 import { seededRandom } from '../../src/testing/index.js';
 
 const N = 10_000;
-const KEY = Buffer.alloc(32, 7);
+const PAIR = generateAuditKeyPair();
+const KEY = { publicKey: PAIR.publicKey };
 let dir = '';
 let lines: string[] = [];
 let checkpoints: Checkpoint[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dancu-mutation-'));
-  const sink = new JsonlAuditSink({ directory: dir, instance: 'm', checkpointKey: { key: KEY, kid: 'k1' }, checkpointEvery: 2_500, clock: () => Date.UTC(2026, 10, 23, 3) });
+  const sink = new JsonlAuditSink({ directory: dir, instance: 'm', signer: checkpointSigner({ privateKey: PAIR.privateKey }), checkpointEvery: 2_500, clock: () => Date.UTC(2026, 10, 23, 3) });
   const system = { id: 's', unitCode: 'u', version: '1', instance: 'm', fingerprint: 'f'.repeat(64), sdk: '0.1.0' };
   const body = (i: number): AuditEventBody => ({
     v: 1, ts: `2026-11-23T10:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')}.000+07:00`,
@@ -107,7 +108,7 @@ const MUTATIONS: Mutation[] = [
 describe('tamper evidence', () => {
   it('the untouched log verifies, checkpoints included (no false alarm)', () => {
     expect(lines).toHaveLength(N);
-    expect(checkpoints.map((c) => c.seq)).toEqual([2_500, 5_000, 7_500, 10_000, 10_000]);
+    expect(checkpoints.map((c) => [c.kind, c.seq])).toEqual([['genesis', 0], ['head', 2_500], ['head', 5_000], ['head', 7_500], ['head', 10_000]]);
     expect(verifyLines('m', asLines(lines), checkpoints, KEY)).toMatchObject({ ok: true, events: N, lastSeq: N });
   });
 
@@ -123,8 +124,20 @@ describe('tamper evidence', () => {
     expect(missed).toEqual([]);
   }, 180_000); // 1,000 full verifications of 10,000 events: 30–60 s on two shared cores
 
-  it('a forged checkpoint (wrong key) is refused', () => {
-    const forged = checkpoints.map((c) => ({ ...c, sig: c.sig.replace(/^./, (ch) => (ch === '0' ? '1' : '0')) }));
+  it('a forged checkpoint signature is refused; another key is named as the wrong key', () => {
+    const forged = checkpoints.map((c) => ({ ...c, sig: c.sig.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) }));
     expect(verifyLines('m', asLines(lines), forged, KEY)).toMatchObject({ ok: false, problem: { reason: 'bad_checkpoint' } });
+    const other = generateAuditKeyPair();
+    const wrong = verifyLines('m', asLines(lines), checkpoints, { publicKey: other.publicKey });
+    expect(wrong).toMatchObject({ ok: false, problem: { reason: 'wrong_key' } });
+    expect(wrong.problem!.message).toContain('wrong key');
+  });
+
+  it('a chain whose checkpoints cannot be checked fails unless allowUnsigned', () => {
+    expect(verifyLines('m', asLines(lines), checkpoints)).toMatchObject({ ok: false, problem: { reason: 'unsigned' } });
+    expect(verifyLines('m', asLines(lines), [], KEY)).toMatchObject({ ok: false, problem: { reason: 'unsigned' } });
+    const allowed = verifyLines('m', asLines(lines), [], { allowUnsigned: true });
+    expect(allowed.ok).toBe(true);
+    expect(allowed.warnings.join()).toContain('not vouched for');
   });
 });
