@@ -1,7 +1,12 @@
 /** `dancu doctor`: the deployment checklist, on the example config (passes) and a bad one (every problem listed). */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateAuditKeyPair } from '../src/audit/index.js';
 import { doctor, doctorLines, loadDeploymentFile } from '../src/cli/doctor.js';
+import { doctorLive } from '../src/cli/doctor-live.js';
 
 const NOW = Date.parse('2026-11-23T03:00:00Z');
 const env = {
@@ -11,16 +16,40 @@ const env = {
   DANCU_CACHE_SECRET: randomBytes(32).toString('hex'),
   AUDIT_DATABASE_URL: 'postgres://audit@10.0.0.3/dancu',
   DANCU_AUDIT_SECRET: randomBytes(32).toString('hex'),
+  DANCU_AUDIT_SIGNING_KEY: generateAuditKeyPair().privateKey,
+  DANCU_WITNESS_TOKEN: randomBytes(24).toString('hex'),
 };
 
 describe('dancu doctor', () => {
-  it('the example deployment passes every check, and prints no secret', async () => {
+  it('the example deployment passes every check it can make offline, and prints no secret', async () => {
     const checks = doctor(await loadDeploymentFile('examples/deployment/dancu.config.json'), env, NOW);
-    expect(checks.filter((c) => c.level !== 'pass')).toEqual([]);
+    // What only a live check can prove is never a PASS offline.
+    expect(checks.filter((c) => c.level !== 'pass').map((c) => [c.level, c.check])).toEqual([['warn', 'audit checkpoints signed with a public key'], ['warn', 'audit witness']]);
     expect(checks.length).toBeGreaterThanOrEqual(15);
     const text = doctorLines(checks).join('\n');
-    expect(text).toMatch(/^OK: every check passes\.$/m);
+    expect(text).toMatch(/^OK: every check passes \(2 warnings\)\.$/m);
     for (const v of Object.values(env)) if (v.length > 12) expect(text).not.toContain(v);
+  });
+
+  it('live: opens the sink with the signing key, reads the checkpoint back, and finds it at the witness', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dancu-doctor-'));
+    try {
+      const file = JSON.parse(await readFile('examples/deployment/dancu.config.json', 'utf8')) as Record<string, Record<string, unknown>>;
+      file['audit'] = { ...file['audit'], sink: { jsonl: { directory: join(dir, 'trail') } }, witness: { directory: join(dir, 'witness') } };
+      const checks = await doctorLive(file, env, NOW);
+      expect(checks.filter((c) => c.level !== 'pass')).toEqual([]);
+      expect(checks.find((c) => c.check === 'audit checkpoints signed with a public key')!.reason).toMatch(/wrote and read back a close checkpoint of doctor-.* signed by key [0-9a-f]{32}/);
+      expect(checks.find((c) => c.check === 'audit witness')!.reason).toMatch(/holds the checkpoint just written/);
+      // Run again: the chain doctor-<host> is continued (resume, close), and still checks out.
+      expect((await doctorLive(file, env, NOW)).filter((c) => c.level !== 'pass')).toEqual([]);
+      // A key that is not Ed25519, and a witness that cannot be reached, fail.
+      const bad = await doctorLive({ ...file, audit: { ...file['audit'], signingKey: '${BAD_KEY}', witness: { url: 'http://127.0.0.1:9/' } } }, { ...env, BAD_KEY: 'not a key' }, NOW);
+      expect(bad.filter((c) => c.level === 'fail').map((c) => c.check)).toEqual(['audit checkpoints signed with a public key', 'audit witness']);
+      const unreachable = await doctorLive({ ...file, audit: { ...file['audit'], witness: { url: 'http://127.0.0.1:9/' } } }, env, NOW);
+      expect(unreachable.find((c) => c.check === 'audit witness')).toMatchObject({ level: 'fail', reason: expect.stringContaining('could not be reached') });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bad deployment: every problem is listed with its reason', async () => {

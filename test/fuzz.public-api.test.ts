@@ -156,6 +156,16 @@ describe('fuzz: every public function, bad input', () => {
         await probe('reportHtml', () => audit.reportHtml(a as never, b as never));
         await probe('parseAuditEvent', () => audit.parseAuditEvent(a));
         await probe('deriveAuditKeys', () => audit.deriveAuditKeys(a as never, b as never));
+        await probe('checkpointSigner', () => audit.checkpointSigner(a as never));
+        await probe('parseCheckpoint', () => audit.parseCheckpoint(a as never));
+        await probe('checkpointId', () => audit.checkpointId(a as never));
+        await probe('keyFingerprint', () => audit.keyFingerprint(a as never));
+        await probe('witnessAccepts', () => audit.witnessAccepts(a as never, b as never));
+        await probe('DirectoryWitness', () => new audit.DirectoryWitness(a as never));
+        await probe('HttpWitness', () => new audit.HttpWitness(a as never));
+        await probe('PostgresWitness', () => new audit.PostgresWitness(a as never));
+        await probe('witnessMigrationSql', () => audit.witnessMigrationSql(a as never));
+        await probe('streamEvents', async () => { for await (const _ of audit.streamEvents(a as never)) break; });
         await probe('upstreamError', () => profiles.upstreamError(a as never));
         await probe('generateCitizens', () => kit.generateCitizens(a as never, b as never));
         const sandbox = (await probe('createSandbox', () => kit.createSandbox({ ...(typeof a === 'object' && a !== null && !Array.isArray(a) ? a : {}), listen: false } as never))) as { close?: () => Promise<void> } | undefined;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../internal/canonical.js';
 import { ConfigError, ValidationError } from '../errors.js';
 
@@ -9,8 +9,9 @@ export const NO_CHECKPOINT = '0'.repeat(64);
  * A signed statement about one writer's chain, itself a link of a chain of checkpoints (`prev` is
  * the {@link checkpointId} of the one before):
  * - `genesis` — the chain starts here (`seq` 0); `replaces` names chains it took over from;
- * - `head` — the chain had reached `seq` with `hash` (by count, by time, or at close);
- * - `seal` — everything up to `seq` may be pruned (retention): verification starts here.
+ * - `head` — the chain had reached `seq` with `hash` (by count or by time);
+ * - `close` — the writer closed the chain at `seq`: an event after it needs a `resume`;
+ * - `resume` — a writer opened the chain again at `seq` (after a close or a crash).
  *
  * Signed with Ed25519 (`alg: 'ed25519'`, `kid` = the public key's fingerprint) so that an auditor
  * verifies it with the public key alone; `hmac-sha256` (a key derived from `audit.secret`) is for
@@ -18,7 +19,7 @@ export const NO_CHECKPOINT = '0'.repeat(64);
  */
 export interface Checkpoint {
   v: 2;
-  kind: 'genesis' | 'head' | 'seal';
+  kind: 'genesis' | 'head' | 'close' | 'resume';
   instance: string;
   seq: number;
   hash: string;
@@ -55,6 +56,7 @@ export function generateAuditKeyPair(): { privateKey: string; publicKey: string;
 
 /** Fingerprint of a public key: the first 16 bytes of SHA-256 over its DER (SPKI), hex. */
 export function keyFingerprint(publicKey: KeyObject): string {
+  if (!(publicKey instanceof KeyObject) || publicKey.type !== 'public') throw new ValidationError('ERR_INPUT_INVALID', 'publicKey', 'invalid_argument', 'must be a public KeyObject (crypto.createPublicKey)');
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 32);
 }
 
@@ -98,6 +100,7 @@ function payloadOf(c: Omit<Checkpoint, 'sig'> & { sig?: string }): string {
 
 /** Identity of a checkpoint (what the next one's `prev` holds): SHA-256 of its signed text. */
 export function checkpointId(c: Checkpoint): string {
+  if (!isCheckpoint(c)) throw new ValidationError('ERR_INPUT_INVALID', 'checkpoint', 'invalid_argument', 'must be a checkpoint');
   return sha256Hex(payloadOf(c));
 }
 
@@ -113,17 +116,26 @@ export function checkpointLine(c: Checkpoint): string {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** Whether a value is a well-formed checkpoint object. Never throws. */
+export function isCheckpoint(v: unknown): v is Checkpoint {
+  try {
+    return typeof v === 'object' && v !== null && parseCheckpoint(JSON.stringify(v)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** A checkpoint read back from storage, or why not. Never throws. */
 export function parseCheckpoint(text: string): Checkpoint | undefined {
   let c: unknown;
   try {
-    c = JSON.parse(text);
+    c = JSON.parse(String(text));
   } catch {
     return undefined;
   }
   if (typeof c !== 'object' || c === null) return undefined;
   const o = c as Record<string, unknown>;
-  const ok = o['v'] === 2 && ['genesis', 'head', 'seal'].includes(o['kind'] as string) && typeof o['instance'] === 'string' && Number.isSafeInteger(o['seq']) && (o['seq'] as number) >= 0 &&
+  const ok = o['v'] === 2 && ['genesis', 'head', 'close', 'resume'].includes(o['kind'] as string) && typeof o['instance'] === 'string' && Number.isSafeInteger(o['seq']) && (o['seq'] as number) >= 0 &&
     typeof o['hash'] === 'string' && HEX64.test(o['hash']) && typeof o['ts'] === 'string' && typeof o['prev'] === 'string' && HEX64.test(o['prev']) &&
     (o['alg'] === 'ed25519' || o['alg'] === 'hmac-sha256') && typeof o['kid'] === 'string' && typeof o['sig'] === 'string' &&
     (o['replaces'] === undefined || (Array.isArray(o['replaces']) && o['replaces'].every((r) => typeof r === 'string')));

@@ -80,6 +80,8 @@ export class Checkpointer {
     this.#last = last;
     if (!this.#s.signer) return;
     if (!head && !last) await this.#write('genesis', { seq: 0, hash: NO_CHECKPOINT }, replaces);
+    // A chain continued (after a close or a crash) says so: events after a `close` need this signature.
+    else if (head) await this.#write('resume', this.#head);
   }
 
   /** Fail closed on a lagging witness, when configured. */
@@ -116,7 +118,8 @@ export class Checkpointer {
   /** Sign, store, relay, one at a time (each links to the one before). Best effort: the events are durable already. */
   #write(kind: Checkpoint['kind'], at: { seq: number; hash: string }, replaces: readonly string[] = []): Promise<void> {
     const run = this.#queue.then(async () => {
-      if (kind !== 'genesis' && this.#last && this.#last.seq >= at.seq) return;
+      if (kind === 'head' && this.#last && this.#last.seq >= at.seq) return;
+      if (kind === 'close' && this.#last?.kind === 'close' && this.#last.seq === at.seq) return;
       const c = signCheckpoint(this.#s.signer!, {
         kind, instance: this.#instance, seq: at.seq, hash: at.hash, ts: toVietnamIso(this.#clock()),
         prev: this.#last ? checkpointId(this.#last) : NO_CHECKPOINT, ...(replaces.length > 0 ? { replaces: [...replaces] } : {}),
@@ -130,19 +133,16 @@ export class Checkpointer {
     return run;
   }
 
-  /** A signed seal (retention): everything up to `at` may be pruned. */
-  seal(at: { seq: number; hash: string }): Promise<void> {
-    return this.#write('seal', at);
-  }
-
   /** The last checkpoint written or found. */
   get last(): Checkpoint | undefined {
     return this.#last;
   }
 
-  /** At close: checkpoint the head, deliver to the witness (bounded wait). Returns checkpoints still undelivered. */
+  /** At close: a `close` checkpoint of the head, delivered to the witness (bounded wait). Returns checkpoints still undelivered. */
   async close(): Promise<number> {
-    if (this.#s.signer) await this.#headCheckpoint().catch(() => undefined);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#s.signer) await this.#write('close', this.#head).catch(() => undefined);
     await this.#queue;
     return (await this.#relay?.close()) ?? 0;
   }

@@ -46,7 +46,7 @@ export interface PostgresAuditSinkOptions {
 }
 
 function ident(table: string): string {
-  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
+  if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
     throw new ConfigError([{ path: 'PostgresAuditSink.table', received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix: 'leave it out (dancu_audit) or pass e.g. "audit.dancu_events"' }]);
   }
   return table;

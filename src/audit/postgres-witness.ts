@@ -1,10 +1,10 @@
 import { ConfigError } from '../errors.js';
-import { checkpointId, checkpointLine, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkpointId, checkpointLine, isCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { SqlClient } from './postgres-sink.js';
 import { WitnessRefusal, type CheckpointWitness } from './witness.js';
 
 function ident(table: string): string {
-  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
+  if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
     throw new ConfigError([{ path: 'PostgresWitness.table', received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix: 'leave it out (dancu_audit_witness)' }]);
   }
   return table;
@@ -67,7 +67,7 @@ export class PostgresWitness implements CheckpointWitness {
   }
 
   async submit(c: Checkpoint): Promise<void> {
-    if (parseCheckpoint(JSON.stringify(c)) === undefined) throw new WitnessRefusal('invalid', 'not a checkpoint');
+    if (!isCheckpoint(c)) throw new WitnessRefusal('invalid', 'not a checkpoint');
     await this.#init();
     const id = checkpointId(c);
     const t = this.#table;

@@ -77,12 +77,17 @@ export class ChainVerifier {
   #unchecked = 0;
   #lastCovered = 0;
   #torn = false;
+  /** Where the trail's checkpoints say the writer closed the chain (no `resume` after it). */
+  #closedAt: number | undefined;
+  #maxResume = -1;
 
   constructor(instance: string, checkpointLines: readonly Line[], o: ChainCheckOptions) {
     this.#instance = instance;
     this.#o = o;
     this.#checkpoints(checkpointLines);
+    let witnessClosed: number | undefined;
     for (const c of o.witnessed ?? []) {
+      witnessClosed = c.kind === 'close' ? c.seq : c.kind === 'head' ? witnessClosed : undefined;
       const sig = checkSignature(c, o.keys);
       if (sig === 'bad' || sig === 'wrong_key') {
         this.#fail({ seq: c.seq, reason: sig === 'bad' ? 'bad_checkpoint' : 'wrong_key', message: sig === 'bad' ? `the witness holds a checkpoint (seq ${c.seq}) whose signature is invalid` : `the witness's checkpoints are signed by key ${c.kid}, not by the key given` });
@@ -92,6 +97,8 @@ export class ChainVerifier {
       if (known && known.hash !== c.hash) this.#fail({ seq: c.seq, reason: 'bad_checkpoint', message: `the trail's checkpoint at seq ${c.seq} differs from the witness's: the trail's checkpoints were rewritten` });
       this.#expect.set(c.seq, { hash: c.hash, by: 'witness' });
     }
+    // The witness saw the chain closed, and the trail shows no resume since: events after it were added later.
+    if (this.#closedAt === undefined && witnessClosed !== undefined && this.#maxResume < witnessClosed) this.#closedAt = witnessClosed;
   }
 
   #fail(p: VerifyProblem): void {
@@ -141,6 +148,11 @@ export class ChainVerifier {
       if (prev && c.seq < prev.seq) return this.#fail({ seq: c.seq, reason: 'bad_checkpoint', message: `checkpoint at seq ${c.seq} goes back from ${prev.seq}`, ...where });
       prev = c;
       if (c.kind !== 'genesis') this.#expect.set(c.seq, { hash: c.hash, by: 'checkpoint' });
+      if (c.kind === 'close') this.#closedAt = c.seq;
+      else if (c.kind === 'resume' || c.kind === 'genesis') {
+        this.#closedAt = undefined;
+        this.#maxResume = Math.max(this.#maxResume, c.seq);
+      }
     });
     if (hmacAll > 0 && hmacBad === hmacAll) {
       this.#problem = { seq: 0, reason: 'wrong_key', message: `no checkpoint verifies under the HMAC key given: wrong secret or key id (or every checkpoint was forged)` };
@@ -208,6 +220,9 @@ export class ChainVerifier {
     for (const [seq, v] of this.#expect) if (seq > lastSeq && (!beyond || seq > beyond.seq)) beyond = { seq, by: v.by };
     if (beyond) {
       return report({ seq: lastSeq + 1, reason: 'truncated', message: `a signed checkpoint ${beyond.by === 'witness' ? 'held by the witness ' : ''}vouches for seq ${beyond.seq}, the trail ends at ${lastSeq}: its tail was cut or rolled back` });
+    }
+    if (this.#closedAt !== undefined && lastSeq > this.#closedAt) {
+      return report({ seq: this.#closedAt + 1, reason: 'inserted', message: `the writer closed the chain at seq ${this.#closedAt} (signed), yet ${lastSeq - this.#closedAt} event(s) follow with no signed resume: they were added afterwards` });
     }
     if (this.#events > 0 && this.#signed === 0) {
       const why = this.#unchecked > 0 ? `its ${this.#unchecked} checkpoint(s) could not be checked (no key of their kind given: --public-key, or --secret for a development trail)` : 'it has no checkpoint';

@@ -1,6 +1,6 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCheckpoint, prepareKeys, type Checkpoint, type CheckpointKeys, type PreparedKeys } from './checkpoint.js';
+import { isCheckpoint, parseCheckpoint, prepareKeys, type Checkpoint, type CheckpointKeys, type PreparedKeys } from './checkpoint.js';
 import { JsonlAuditSink } from './jsonl-sink.js';
 import { readPostgresChains, type SqlClient } from './postgres-sink.js';
 import type { AuditEvent } from './schema.js';
@@ -38,7 +38,8 @@ async function listDir(path: string): Promise<string[]> {
   try {
     return await readdir(path);
   } catch (err) {
-    if (['ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) throw badArg('path', 'no audit trail directory at this path');
+    const code = (err as { code?: string }).code ?? '';
+    if (['ENOENT', 'ENOTDIR'].includes(code) || code.startsWith('ERR_INVALID_ARG')) throw badArg('path', 'no audit trail directory at this path');
     throw err;
   }
 }
@@ -202,9 +203,16 @@ export function verifyLines(instance: string, lines: readonly Line[], checkpoint
   if (!Array.isArray(lines) || !lines.every((l) => typeof (l as Line | null)?.text === 'string')) throw badArg('lines', 'must be an array of { file, line, text, complete }');
   if (!Array.isArray(checkpoints) || !checkpoints.every((c) => typeof c === 'string' || (typeof c === 'object' && c !== null))) throw badArg('checkpoints', 'must be an array of checkpoints (objects or stored lines)');
   const w = options?.witnessed;
-  if (w !== undefined && (!Array.isArray(w) || !w.every((c) => parseCheckpoint(JSON.stringify(c)) !== undefined))) throw badArg('witnessed', 'must be an array of checkpoints');
+  if (w !== undefined && (!Array.isArray(w) || !w.every(isCheckpoint))) throw badArg('witnessed', 'must be an array of checkpoints');
   const p = prepare(options && { ...(options.publicKey !== undefined ? { publicKey: options.publicKey } : {}), ...(options.hmacKey !== undefined ? { hmacKey: options.hmacKey } : {}), ...(options.allowUnsigned !== undefined ? { allowUnsigned: options.allowUnsigned } : {}) });
-  const cpLines = checkpoints.map((c, i): Line => ({ file: 'checkpoints', line: i + 1, text: typeof c === 'string' ? c : JSON.stringify(c), complete: true }));
+  const text = (c: unknown): string => {
+    try {
+      return typeof c === 'string' ? c : JSON.stringify(c);
+    } catch {
+      return 'not a checkpoint'; // reported as a damaged checkpoint
+    }
+  };
+  const cpLines = checkpoints.map((c, i): Line => ({ file: 'checkpoints', line: i + 1, text: text(c), complete: true }));
   const v = new ChainVerifier(instance, cpLines, { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: w });
   for (const l of lines) v.push(l);
   return v.end();

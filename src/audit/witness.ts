@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { readTail } from '../internal/tail.js';
-import { checkpointId, checkpointLine, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkpointId, checkpointLine, isCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 
 /**
  * An independent, append-only copy of the checkpoints, kept where the writer cannot rewrite it
@@ -36,6 +36,9 @@ export class WitnessRefusal extends Error {
 
 /** The witness rule: `'append'`, `'duplicate'` (already held) or a refusal. */
 export function witnessAccepts(head: Checkpoint | undefined, c: Checkpoint): 'append' | 'duplicate' | WitnessRefusal {
+  if (!isCheckpoint(c) || (head !== undefined && !isCheckpoint(head))) {
+    return new WitnessRefusal('invalid', 'not a checkpoint');
+  }
   if (!head) return 'append';
   if (checkpointId(head) === checkpointId(c)) return 'duplicate';
   if (c.seq < head.seq) return new WitnessRefusal('rollback', `instance ${c.instance}: checkpoint at seq ${c.seq} is behind the witnessed head ${head.seq}`);
@@ -75,7 +78,7 @@ export class DirectoryWitness implements CheckpointWitness {
   }
 
   async #submit(c: Checkpoint): Promise<void> {
-    if (parseCheckpoint(JSON.stringify(c)) === undefined) throw new WitnessRefusal('invalid', 'not a checkpoint');
+    if (!isCheckpoint(c)) throw new WitnessRefusal('invalid', 'not a checkpoint');
     const path = this.#file(c.instance);
     const verdict = witnessAccepts(await this.head(c.instance), c);
     if (verdict === 'duplicate') return;

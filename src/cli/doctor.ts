@@ -31,7 +31,7 @@ export interface DoctorCheck {
 }
 
 /** Options whose values are secrets: a literal in the file is itself a finding. */
-const SECRET_PATHS = ['credentials.clientSecret', 'cache.secret', 'audit.secret', 'tls.key', 'tls.passphrase'];
+const SECRET_PATHS = ['credentials.clientSecret', 'cache.secret', 'audit.secret', 'audit.signingKey', 'tls.key', 'tls.passphrase'];
 const REF = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
 
 /** Read a deployment file (JSON). `${ENV}` references are resolved by {@link doctor}. */
@@ -65,10 +65,14 @@ function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missin
 }
 
 
-interface Declared {
+export interface Declared {
   quotaStore: 'memory' | 'redis';
   cacheStore: 'memory' | 'redis' | 'off';
   auditSink: 'jsonl' | 'postgres' | 'memory' | 'other';
+  /** The JSONL directory or the PostgreSQL URL of the audit sink. */
+  auditTarget?: string;
+  /** `audit.witness`: `{ "directory" }`, `{ "url", "token"? }` or `{ "postgres" }`. */
+  witness?: { directory: string } | { url: string; token?: string } | { postgres: string; table?: string };
 }
 
 /**
@@ -93,31 +97,51 @@ function materialise(cfg: Record<string, unknown>): { options: Record<string, un
   if (redisStore('quota')) declared.quotaStore = 'redis';
   if ((options['cache'] as Record<string, unknown> | undefined)?.['enabled'] === false) declared.cacheStore = 'off';
   if (redisStore('cache')) declared.cacheStore = 'redis';
-  const audit = options['audit'] as Record<string, unknown> | undefined;
+  let audit = options['audit'] as Record<string, unknown> | undefined;
+  if (audit?.['witness'] !== undefined) {
+    const { witness: w, ...rest } = audit;
+    const ok = typeof w === 'object' && w !== null && ['directory', 'url', 'postgres'].some((k) => typeof (w as Record<string, unknown>)[k] === 'string');
+    if (ok) declared.witness = w as NonNullable<Declared['witness']>;
+    else problems.push({ level: 'fail', check: 'config: audit.witness', reason: 'declare { "directory" }, { "url", "token"? } or { "postgres" }' });
+    options['audit'] = audit = rest;
+  }
   if (audit?.['sink'] !== undefined) {
     const s = audit['sink'] as Record<string, unknown>;
     const kind = typeof s === 'object' && s !== null ? Object.keys(s)[0] : undefined;
     declared.auditSink = kind === 'postgres' ? 'postgres' : kind === 'jsonl' ? 'jsonl' : kind === 'memory' ? 'memory' : 'other';
     if (kind === 'jsonl') {
       const { sink: _sink, ...rest } = audit;
-      options['audit'] = { ...rest, directory: (s['jsonl'] as { directory?: string } | undefined)?.directory ?? 'dancu-audit' };
+      declared.auditTarget = (s['jsonl'] as { directory?: string } | undefined)?.directory ?? 'dancu-audit';
+      options['audit'] = { ...rest, directory: declared.auditTarget };
     } else {
+      if (kind === 'postgres' && typeof s['postgres'] === 'string') declared.auditTarget = s['postgres'];
       const { sink: _sink, ...rest } = audit;
       options['audit'] = rest;
     }
-  }
+  } else declared.auditTarget = typeof audit?.['directory'] === 'string' ? audit['directory'] : 'dancu-audit';
   return { options, declared, problems };
 }
 
 /**
  * Check a deployment file against the regulators' checklist. Every line says pass, warn or fail and
- * why; nothing connects anywhere and no secret is printed.
+ * why; nothing connects anywhere and no secret is printed. What only a live check can prove (the
+ * sink's checkpoints, the witness) is a warning here: `doctorLive` checks it.
  */
 export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now = Date.now()): DoctorCheck[] {
-  const out: DoctorCheck[] = [];
+  return doctorParts(raw, env, now).checks;
+}
+
+/** {@link doctor}, and what it resolved (for the live checks). */
+export function doctorParts(raw: unknown, env: NodeJS.ProcessEnv, now: number): { checks: DoctorCheck[]; audit: Record<string, unknown>; declared: Declared | undefined } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return [{ level: 'fail', check: 'config file', reason: 'must be a JSON object with the options of createClient' }];
+    return { checks: [{ level: 'fail', check: 'config file', reason: 'must be a JSON object with the options of createClient' }], audit: {}, declared: undefined };
   }
+  const out: DoctorCheck[] = [];
+  const { audit, declared } = checklist(raw, env, now, out);
+  return { checks: out, audit, declared };
+}
+
+function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: DoctorCheck[]): { audit: Record<string, unknown>; declared: Declared } {
   const file = raw as DeploymentFile;
   for (const p of SECRET_PATHS) {
     const v = get(file, p);
@@ -181,8 +205,14 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
     ? { level: 'pass', check: 'audit sink durable', reason: declared.auditSink === 'jsonl' ? 'JSONL with fdatasync group commit' : 'PostgreSQL, one transaction per batch' }
     : { level: 'fail', check: 'audit sink durable', reason: `sink "${declared.auditSink}" is not durable; use { "jsonl": { "directory" } } or { "postgres": "<url>" }` });
   out.push(audit['secret'] !== undefined
-    ? { level: 'pass', check: 'audit checkpoints signed', reason: 'audit.secret set: checkpoints are HMAC-signed, subjects comparable across restarts' }
-    : { level: 'fail', check: 'audit checkpoints signed', reason: 'no audit.secret: no signed checkpoints, and subjects are not comparable across restarts' });
+    ? { level: 'pass', check: 'audit secret set', reason: 'subjects are comparable across restarts (dancu audit subject needs it)' }
+    : { level: 'fail', check: 'audit secret set', reason: 'no audit.secret: subjects are not comparable across restarts, and no one can find a citizen\'s lookups' });
+  out.push(audit['signingKey'] === undefined
+    ? { level: 'fail', check: 'audit checkpoints signed with a public key', reason: audit['secret'] !== undefined ? 'no audit.signingKey: checkpoints are HMAC under audit.secret (development), and whoever holds the secret can re-sign a rewritten trail; run "dancu audit keygen"' : 'no audit.signingKey: no checkpoints at all; run "dancu audit keygen"' }
+    : { level: 'warn', check: 'audit checkpoints signed with a public key', reason: 'audit.signingKey set; not checked against the sink offline (run dancu doctor without --offline)' });
+  out.push(declared.witness === undefined
+    ? { level: 'fail', check: 'audit witness', reason: 'no audit.witness: a tail cut with its checkpoints, a rollback to an older copy or a deleted chain cannot be detected' }
+    : { level: 'warn', check: 'audit witness', reason: 'declared; not checked offline (run dancu doctor without --offline)' });
   const retention = file.deployment?.auditRetentionDays;
   out.push(typeof retention === 'number' && retention >= 365
     ? { level: 'pass', check: 'log retention set', reason: `${retention} days` }
@@ -227,7 +257,7 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
   out.push((guards['ip'] as Record<string, unknown> | undefined)?.['allow'] !== undefined
     ? { level: 'pass', check: 'operator IP allowlist', reason: 'configured' }
     : { level: 'warn', check: 'operator IP allowlist', reason: 'not configured: calls from unknown addresses only raise alerts (Bình Thuận)' });
-  return out;
+  return { audit, declared };
 }
 
 /** Text lines of a doctor report. */

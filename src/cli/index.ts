@@ -4,6 +4,7 @@ import { auditCommand } from './audit.js';
 import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
 import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
+import { doctorLive } from './doctor-live.js';
 import { demoExitCode, runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { createSandbox } from '../testing/index.js';
 
@@ -65,11 +66,15 @@ references, stores declared as { "redis": "<url>" } / { "postgres": "<url>" } / 
 checklist: options valid (the same schema as createClient), secrets from the environment, no weak,
 default or expired secret, purposes with a legal basis, a durable fail-closed signed audit trail,
 log retention, quota below the lock threshold with a margin, shared stores for several instances,
-TLS, and the guards. Each line is PASS, WARN or FAIL with the reason. Nothing connects anywhere and
-no secret is printed. Exit 1 if any check fails. See examples/deployment/dancu.config.json.
+TLS, and the guards. Each line is PASS, WARN or FAIL with the reason; no secret is printed. Then,
+live: it opens the audit sink with audit.signingKey (chain "doctor-<host>"), reads the checkpoint
+back and checks its signature with the public key, and asks audit.witness ({ "directory" },
+{ "url", "token" } or { "postgres" }) for it. Exit 1 if any check fails.
+See examples/deployment/dancu.config.json.
 
 Options:
   --config <file>    The deployment file (JSON)
+  --offline          Connect nowhere: what only a live check proves is a WARN
   --json             Print the checks as JSON
   --help             Show this help`;
 
@@ -119,13 +124,14 @@ async function main(argv: string[]): Promise<number> {
     return demoExitCode(report);
   }
   if (command === 'doctor') {
-    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, offline: { type: 'boolean' }, help: { type: 'boolean' } } });
     if (values.help) return console.log(DOCTOR_HELP), 0;
     if (!values.config) {
       console.error(`--config <file> is required.\n\n${DOCTOR_HELP}`);
       return 2;
     }
-    const checks = doctor(await loadDeploymentFile(values.config));
+    const file = await loadDeploymentFile(values.config);
+    const checks = values.offline ? doctor(file) : await doctorLive(file);
     if (values.json) console.log(JSON.stringify({ ok: checks.every((c) => c.level !== 'fail'), checks }, null, 2));
     else for (const line of doctorLines(checks)) console.log(line);
     return checks.some((c) => c.level === 'fail') ? 1 : 0;

@@ -108,7 +108,7 @@ const MUTATIONS: Mutation[] = [
 describe('tamper evidence', () => {
   it('the untouched log verifies, checkpoints included (no false alarm)', () => {
     expect(lines).toHaveLength(N);
-    expect(checkpoints.map((c) => [c.kind, c.seq])).toEqual([['genesis', 0], ['head', 2_500], ['head', 5_000], ['head', 7_500], ['head', 10_000]]);
+    expect(checkpoints.map((c) => [c.kind, c.seq])).toEqual([['genesis', 0], ['head', 2_500], ['head', 5_000], ['head', 7_500], ['head', 10_000], ['close', 10_000]]);
     expect(verifyLines('m', asLines(lines), checkpoints, KEY)).toMatchObject({ ok: true, events: N, lastSeq: N });
   });
 
