@@ -7,8 +7,10 @@
  */
 export { verifyDirectory, verifyLines, verifyPostgres, readEvents, streamEvents } from './verify.js';
 export type { ChainReport, VerifyProblem, VerifyProblemReason, VerifyOptions, Line } from './verify.js';
-export { summarise, reportTable, reportCsv, reportHtml } from './report.js';
-export type { AuditReport, ReportRow } from './report.js';
+export { summarise, summariseStream, ReportBuilder, reportTable, reportCsv, reportHtml, REPORT_LIST_LIMIT } from './report.js';
+export type { AuditReport, ReportRow, SessionRow, AlertRow } from './report.js';
+export { subjectLookups, subjectText, subjectHtml } from './subject.js';
+export type { SubjectLookup, SubjectReport, SubjectOptions } from './subject.js';
 export { parseAuditEvent, AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './schema.js';
 export type { AuditEvent, AuditEventBody, AuditEventType } from './schema.js';
 export { deriveAuditKeys } from './keys.js';

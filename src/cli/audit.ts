@@ -5,11 +5,12 @@ import { HttpWitness, serveWitness } from '../audit/http-witness.js';
 import { deriveAuditKeys } from '../audit/keys.js';
 import type { SqlClient } from '../audit/postgres-sink.js';
 import { PostgresWitness } from '../audit/postgres-witness.js';
-import { reportCsv, reportHtml, reportTable, summarise } from '../audit/report.js';
-import { readEvents, verifyDirectory, verifyPostgres, type ChainReport, type VerifyOptions } from '../audit/verify.js';
+import { reportCsv, reportHtml, reportTable, summariseStream } from '../audit/report.js';
+import { subjectHtml, subjectLookups, subjectText } from '../audit/subject.js';
+import { streamEvents, verifyDirectory, verifyPostgres, type ChainReport, type VerifyOptions } from '../audit/verify.js';
 import { DirectoryWitness, type CheckpointWitness } from '../audit/witness.js';
 
-const AUDIT_HELP = `Usage: dancu audit <keygen | verify | witness | report> [options]
+const AUDIT_HELP = `Usage: dancu audit <keygen | verify | witness | report | subject> [options]
 
 Run "dancu audit <command> --help" for the options of a command.`;
 
@@ -57,13 +58,31 @@ Options:
 const REPORT_HELP = `Usage: dancu audit report <directory | postgres://…> [options]
 
 Summarises a trail by Vietnam day, operator, purpose and outcome: requests that left for the
-upstream, answers from the cache, local refusals, failures.
+upstream, answers from the cache, local refusals, failures; guard alerts; each operator's sessions
+(login and logout times). Streams the trail: memory does not grow with its size.
 
 Options:
   --format <f>     table (default), csv or html (self-contained: daily use against the budget, requests per operator)
+  --lang <l>       language of the HTML page: vi (default) or en
   --out <file>     write to a file instead of standard output
   --table <name>   PostgreSQL table (default dancu_audit)
   --help           show this help`;
+
+const SUBJECT_HELP = `Usage: dancu audit subject <directory | postgres://…> --id <ID number> --secret-file <f> [options]
+
+Every lookup of one citizen in the trail (the data subject's right to know who processed their
+data): when, which unit, which procedure and dossier, the outcome. Officers are named only with
+--with-operators. Subjects are keyed hashes: the writer's audit.secret finds them, nothing else does.
+
+Options:
+  --id <n>             the citizen's ID number
+  --secret <s>         audit.secret of the writer (prefer --secret-file: arguments are visible to other users)
+  --secret-file <f>    read the secret from a file
+  --key-id <id>        audit.keyId (default k1)
+  --with-operators     name the officers (an investigation, not the citizen's own copy)
+  --format <f>         text (default), json, or html (one page, in Vietnamese)
+  --out <file>         write to a file instead of standard output
+  --table <name>       PostgreSQL table (default dancu_audit)`;
 
 export async function withPool<T>(url: string, fn: (pool: SqlClient) => Promise<T>): Promise<T> {
   const pg = await import('pg').catch(() => {
@@ -163,26 +182,50 @@ async function witness(rest: string[]): Promise<number> {
 async function report(rest: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true,
-    options: { format: { type: 'string' }, out: { type: 'string' }, table: { type: 'string' }, help: { type: 'boolean' } },
+    options: { format: { type: 'string' }, out: { type: 'string' }, table: { type: 'string' }, lang: { type: 'string' }, help: { type: 'boolean' } },
   });
   if (values.help || positionals.length !== 1) {
     console.log(REPORT_HELP);
     return values.help ? 0 : 2;
   }
   const target = positionals[0]!;
-  const events = isPostgres(target)
-    ? await withPool(target, (pool) => readEvents({ pool, table: values.table ?? 'dancu_audit' }))
-    : await readEvents({ directory: target });
-  const r = summarise(events);
+  if (values.lang !== undefined && values.lang !== 'vi' && values.lang !== 'en') throw new Error(`--lang takes vi or en, got "${values.lang}"`);
+  const r = isPostgres(target)
+    ? await withPool(target, (pool) => summariseStream(streamEvents({ pool, table: values.table ?? 'dancu_audit' })))
+    : await summariseStream(streamEvents({ directory: target }));
   const format = values.format ?? 'table';
-  const text = format === 'csv' ? reportCsv(r) : format === 'html' ? reportHtml(r) : format === 'table' ? `${reportTable(r)}\n` : undefined;
+  const text = format === 'csv' ? reportCsv(r) : format === 'html' ? reportHtml(r, { lang: values.lang === 'en' ? 'en' : 'vi' }) : format === 'table' ? `${reportTable(r)}\n` : undefined;
   if (text === undefined) throw new Error(`--format takes table, csv or html, got "${format}"`);
   if (values.out) await writeFile(values.out, text);
   else process.stdout.write(text);
   return 0;
 }
 
+async function subject(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true,
+    options: { id: { type: 'string' }, secret: { type: 'string' }, 'secret-file': { type: 'string' }, 'key-id': { type: 'string' }, 'with-operators': { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, table: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  const secret = values['secret-file'] ? (await readFile(values['secret-file'], 'utf8')).trim() : values.secret;
+  if (values.help || positionals.length !== 1 || !values.id || secret === undefined) {
+    console.log(SUBJECT_HELP);
+    return values.help ? 0 : 2;
+  }
+  const target = positionals[0]!;
+  const o = { idNumber: values.id, secret, ...(values['key-id'] ? { keyId: values['key-id'] } : {}), withOperators: values['with-operators'] === true };
+  const r = isPostgres(target)
+    ? await withPool(target, (pool) => subjectLookups(streamEvents({ pool, table: values.table ?? 'dancu_audit' }), o))
+    : await subjectLookups(streamEvents({ directory: target }), o);
+  const format = values.format ?? 'text';
+  const text = format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : format === 'html' ? subjectHtml(r) : format === 'text' ? `${subjectText(r)}\n` : undefined;
+  if (text === undefined) throw new Error(`--format takes text, json or html, got "${format}"`);
+  if (values.out) await writeFile(values.out, text);
+  else process.stdout.write(text);
+  return 0;
+}
+
 export function auditCommand(sub: string | undefined, rest: string[]): Promise<number> {
+  if (sub === 'subject') return subject(rest);
   if (sub === 'keygen') return keygen(rest);
   if (sub === 'verify') return verify(rest);
   if (sub === 'witness') return witness(rest);

@@ -22,6 +22,7 @@ Commands:
   audit verify   Verify a trail (hash chain, sequence, signed checkpoints, the witness's copy)
   audit witness  Serve an append-only checkpoint witness over HTTP (what an auditor runs)
   audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
+  audit subject  Every lookup of one citizen (their right to know who processed their data)
 
 Run "dancu <command> --help" for the options of a command.`;
 

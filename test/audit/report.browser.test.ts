@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { MemoryAuditSink } from '../../src/index.js';
-import { reportHtml, summarise } from '../../src/audit/index.js';
+import { reportHtml, subjectHtml, subjectLookups, summarise } from '../../src/audit/index.js';
 import { ctx, setup } from '../helpers.js';
 
 const CHROMIUM = process.env['DANCU_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -62,7 +62,7 @@ it.skipIf(!available)('the HTML report opens in headless Chromium and shows the 
     expect(bars.map((b) => b.title)).toEqual(['2026-11-20: 2', '2026-11-21: 5', '2026-11-22: 3']);
     expect(bars[1]!.h).toBeGreaterThan(bars[2]!.h); // drawn to scale
     expect(bars[2]!.h).toBeGreaterThan(bars[0]!.h);
-    expect(await tab.getByText('budget 5/day').isVisible()).toBe(true);
+    expect(await tab.getByText('hạn mức 5/ngày').isVisible()).toBe(true); // Vietnamese by default
     // Each bar says its count and its day, for a reader of a printed page.
     expect(await chart.locator('text.count').allTextContents()).toEqual(['2', '5', '3']);
     const days = chart.locator('text.day');
@@ -85,8 +85,40 @@ it.skipIf(!available)('the HTML report opens in headless Chromium and shows the 
     expect(rows[0]!.denied).toBe(0);
     expect(rows[1]!.upstream).toBe(0);
     expect(rows[1]!.denied).toBeCloseTo(rows[0]!.upstream * 0.3, 0); // to scale
-    expect(await tab.getByText('Every operator, the busiest first.').isVisible()).toBe(true);
+    expect(await tab.getByText('Mọi cán bộ, nhiều nhất trước.').isVisible()).toBe(true);
     await tab.screenshot({ path: join(dir, 'audit-report.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}, 60_000);
+
+it.skipIf(!available)('the citizen\'s page (dancu audit subject --format html) opens in headless Chromium, in Vietnamese, one row per lookup', async () => {
+  const sink = new MemoryAuditSink();
+  const secret = 'browser-subject-secret-0123456789-abcdef';
+  const { sandbox, client, close } = await setup({}, { audit: { sink, secret }, cache: { enabled: true } });
+  const c = sandbox.population[3]!;
+  const me = { idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth };
+  await client.verifyCitizen(me, { ...ctx, purpose: { code: 'HT-KHAISINH', dossierId: 'HS-<1>' } });
+  await client.verifyCitizen(me, { ...ctx, purpose: { code: 'HT-KHAISINH', dossierId: 'HS-2' } });
+  await close();
+  const r = await subjectLookups(sink.events, { idNumber: c.idNumber, secret });
+  const dir = join(process.cwd(), '.tmp');
+  await mkdir(dir, { recursive: true });
+  const page = join(dir, 'audit-subject.html');
+  await writeFile(page, subjectHtml(r));
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const tab = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    await tab.goto(`file://${page}`);
+    expect(await tab.getByRole('heading', { name: 'Ai đã tra cứu thông tin của tôi' }).isVisible()).toBe(true);
+    expect(await tab.locator('html').getAttribute('lang')).toBe('vi');
+    expect(await tab.locator('strong.count').textContent()).toBe('2');
+    const rows = await tab.locator('table.lookups tr').evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map((x) => [x[3], x[4], x[5]])).toEqual([['HS-<1>', 'tra cứu CSDLQG', 'match'], ['HS-2', 'kết quả đã lưu', 'match']]);
+    expect(await tab.content()).not.toContain(c.idNumber);
+    const png = await tab.screenshot({ path: join(dir, 'audit-subject.png'), fullPage: true });
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
   } finally {
     await browser.close();
   }
