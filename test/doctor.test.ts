@@ -1,6 +1,6 @@
 /** `dancu doctor`: the deployment checklist, on the example config (passes) and a bad one (every problem listed). */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,12 @@ describe('dancu doctor', () => {
       expect(checks.filter((c) => c.level !== 'pass')).toEqual([]);
       expect(checks.find((c) => c.check === 'audit checkpoints signed with a public key')!.reason).toMatch(/wrote and read back a close checkpoint of doctor-.* signed by key [0-9a-f]{32}/);
       expect(checks.find((c) => c.check === 'audit witness')!.reason).toMatch(/holds the checkpoint just written/);
+      // The trail holds a day older than the maximum: seal and prune, says the doctor.
+      await mkdir(join(dir, 'trail', 'old-instance'), { recursive: true });
+      await writeFile(join(dir, 'trail', 'old-instance', '2019-01-01.jsonl'), '');
+      const stale = await doctorLive(file, env, NOW);
+      expect(stale.find((c) => c.check === 'log retention has a maximum')).toMatchObject({ level: 'fail', reason: expect.stringContaining('dancu audit seal --before') });
+      await rm(join(dir, 'trail', 'old-instance'), { recursive: true });
       // Run again: the chain doctor-<host> is continued (resume, close), and still checks out.
       expect((await doctorLive(file, env, NOW)).filter((c) => c.level !== 'pass')).toEqual([]);
       // A key that is not Ed25519, and a witness that cannot be reached, fail.
@@ -69,7 +75,8 @@ describe('dancu doctor', () => {
     failed(/shared stores for 3 instances/, /quota\.store.*cache\.store/);
     failed(/TLS to the gateway/);
     failed(/enumeration guard on/);
-    expect(checks.filter((c) => c.level === 'warn').map((c) => c.check)).toEqual(['operator velocity guard', 'operator IP allowlist']);
+    expect(checks.filter((c) => c.level === 'warn').map((c) => c.check)).toEqual(['log retention has a maximum', 'operator velocity guard', 'operator IP allowlist']);
+    failed(/audit witness/, /no audit.witness/);
     const text = doctorLines(checks).join('\n');
     expect(text).toMatch(/^\d+ problems to fix\.$/m);
     expect(text).not.toContain('Admin@123');

@@ -11,7 +11,9 @@ export const NO_CHECKPOINT = '0'.repeat(64);
  * - `genesis` — the chain starts here (`seq` 0); `replaces` names chains it took over from;
  * - `head` — the chain had reached `seq` with `hash` (by count or by time);
  * - `close` — the writer closed the chain at `seq`: an event after it needs a `resume`;
- * - `resume` — a writer opened the chain again at `seq` (after a close or a crash).
+ * - `resume` — a writer opened the chain again at `seq` (after a close or a crash);
+ * - `seal` — retention: the chain up to `seq` was verified and may be pruned (kept in `seals.jsonl`,
+ *   not in the chain of checkpoints; `verify` starts at the latest seal whose events are gone).
  *
  * Signed with Ed25519 (`alg: 'ed25519'`, `kid` = the public key's fingerprint) so that an auditor
  * verifies it with the public key alone; `hmac-sha256` (a key derived from `audit.secret`) is for
@@ -19,7 +21,7 @@ export const NO_CHECKPOINT = '0'.repeat(64);
  */
 export interface Checkpoint {
   v: 2;
-  kind: 'genesis' | 'head' | 'close' | 'resume';
+  kind: 'genesis' | 'head' | 'close' | 'resume' | 'seal';
   instance: string;
   seq: number;
   hash: string;
@@ -135,7 +137,7 @@ export function parseCheckpoint(text: string): Checkpoint | undefined {
   }
   if (typeof c !== 'object' || c === null) return undefined;
   const o = c as Record<string, unknown>;
-  const ok = o['v'] === 2 && ['genesis', 'head', 'close', 'resume'].includes(o['kind'] as string) && typeof o['instance'] === 'string' && Number.isSafeInteger(o['seq']) && (o['seq'] as number) >= 0 &&
+  const ok = o['v'] === 2 && ['genesis', 'head', 'close', 'resume', 'seal'].includes(o['kind'] as string) && typeof o['instance'] === 'string' && Number.isSafeInteger(o['seq']) && (o['seq'] as number) >= 0 &&
     typeof o['hash'] === 'string' && HEX64.test(o['hash']) && typeof o['ts'] === 'string' && typeof o['prev'] === 'string' && HEX64.test(o['prev']) &&
     (o['alg'] === 'ed25519' || o['alg'] === 'hmac-sha256') && typeof o['kid'] === 'string' && typeof o['sig'] === 'string' &&
     (o['replaces'] === undefined || (Array.isArray(o['replaces']) && o['replaces'].every((r) => typeof r === 'string')));

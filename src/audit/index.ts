@@ -5,10 +5,12 @@
  *
  * @packageDocumentation
  */
-export { verifyDirectory, verifyLines, verifyPostgres, readEvents, streamEvents } from './verify.js';
+export { verifyDirectory, verifyLines, verifyPostgres, readEvents, streamEvents, readSeals } from './verify.js';
 export type { ChainReport, VerifyProblem, VerifyProblemReason, VerifyOptions, Line } from './verify.js';
 export { summarise, summariseStream, ReportBuilder, reportTable, reportCsv, reportHtml, REPORT_LIST_LIMIT } from './report.js';
 export type { AuditReport, ReportRow, SessionRow, AlertRow } from './report.js';
+export { sealTrail, pruneTrail, oldestDay } from './retention.js';
+export type { SealResult } from './retention.js';
 export { subjectLookups, subjectText, subjectHtml } from './subject.js';
 export type { SubjectLookup, SubjectReport, SubjectOptions } from './subject.js';
 export { parseAuditEvent, AUDIT_EVENT_TYPES, AUDIT_SCHEMA_VERSION } from './schema.js';

@@ -252,7 +252,7 @@ export class JsonlAuditSink implements AuditSink {
 const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 /** Append one line and fsync it (checkpoints, the manifest: rare, small). */
-async function appendDurably(path: string, line: string): Promise<void> {
+export async function appendDurably(path: string, line: string): Promise<void> {
   const fh = await open(path, 'a', 0o640);
   try {
     await fh.write(`${line}\n`);

@@ -71,16 +71,20 @@ export class PostgresWitness implements CheckpointWitness {
     await this.#init();
     const id = checkpointId(c);
     const t = this.#table;
+    if (c.kind === 'seal') {
+      await this.#pool.query(`INSERT INTO ${t} (instance, seq, hash, id, line) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [c.instance, c.seq, c.hash, id, checkpointLine(c)]);
+      return;
+    }
     const r = await this.#pool.query(
       `INSERT INTO ${t} (instance, seq, hash, id, line)
        SELECT $1, $2, $3, $4, $5
-       WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE instance = $1 AND (id = $4 OR seq > $2 OR (seq = $2 AND hash <> $3)))`,
+       WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE instance = $1 AND line NOT LIKE '%"kind":"seal"%' AND (id = $4 OR seq > $2 OR (seq = $2 AND hash <> $3)))`,
       [c.instance, c.seq, c.hash, id, checkpointLine(c)],
     );
     if ((r.rowCount ?? 0) > 0) return;
     const held = await this.#pool.query(`SELECT 1 FROM ${t} WHERE instance = $1 AND id = $2`, [c.instance, id]);
     if (held.rows.length > 0) return; // a retried delivery
-    const ahead = await this.#pool.query(`SELECT 1 FROM ${t} WHERE instance = $1 AND seq > $2 LIMIT 1`, [c.instance, c.seq]);
+    const ahead = await this.#pool.query(`SELECT 1 FROM ${t} WHERE instance = $1 AND seq > $2 AND line NOT LIKE '%"kind":"seal"%' LIMIT 1`, [c.instance, c.seq]);
     throw ahead.rows.length > 0
       ? new WitnessRefusal('rollback', `instance ${c.instance}: checkpoint at seq ${c.seq} is behind the witnessed head`)
       : new WitnessRefusal('fork', `instance ${c.instance}: another hash at the witnessed seq ${c.seq}`);
@@ -88,7 +92,7 @@ export class PostgresWitness implements CheckpointWitness {
 
   async head(instance: string): Promise<Checkpoint | undefined> {
     await this.#init();
-    const r = await this.#pool.query(`SELECT line FROM ${this.#table} WHERE instance = $1 ORDER BY seq DESC, received DESC LIMIT 1`, [instance]);
+    const r = await this.#pool.query(`SELECT line FROM ${this.#table} WHERE instance = $1 AND line NOT LIKE '%"kind":"seal"%' ORDER BY seq DESC, received DESC LIMIT 1`, [instance]);
     return r.rows[0] ? parseCheckpoint(String(r.rows[0]['line'])) : undefined;
   }
 

@@ -42,6 +42,8 @@ export interface ChainCheckOptions {
   allowUnsigned: boolean;
   /** The witness's checkpoints of this chain. */
   witnessed?: readonly Checkpoint[] | undefined;
+  /** The chain's seals (`seals.jsonl`, retention): verification may start after one whose events were pruned. */
+  seals?: readonly Checkpoint[] | undefined;
 }
 
 /** A checkpoint of dancu 0.1 (HMAC over `instance|seq|hash|ts`, hex), still checked with the HMAC key. */
@@ -80,13 +82,18 @@ export class ChainVerifier {
   /** Where the trail's checkpoints say the writer closed the chain (no `resume` after it). */
   #closedAt: number | undefined;
   #maxResume = -1;
+  /** Valid seals by seq: where verification may start (retention). */
+  readonly #seals = new Map<number, Checkpoint>();
+  #started = false;
 
   constructor(instance: string, checkpointLines: readonly Line[], o: ChainCheckOptions) {
     this.#instance = instance;
     this.#o = o;
     this.#checkpoints(checkpointLines);
+    this.#sealsFrom(o);
     let witnessClosed: number | undefined;
     for (const c of o.witnessed ?? []) {
+      if (c.kind === 'seal') continue; // seals are checked with the trail's own, above
       witnessClosed = c.kind === 'close' ? c.seq : c.kind === 'head' ? witnessClosed : undefined;
       const sig = checkSignature(c, o.keys);
       if (sig === 'bad' || sig === 'wrong_key') {
@@ -99,6 +106,26 @@ export class ChainVerifier {
     }
     // The witness saw the chain closed, and the trail shows no resume since: events after it were added later.
     if (this.#closedAt === undefined && witnessClosed !== undefined && this.#maxResume < witnessClosed) this.#closedAt = witnessClosed;
+  }
+
+  /** Keep the seals that are signed (and, with a witness, witnessed); each vouches for its event's hash. */
+  #sealsFrom(o: ChainCheckOptions): void {
+    const witnessedIds = o.witnessed ? new Set(o.witnessed.filter((c) => c.kind === 'seal').map(checkpointId)) : undefined;
+    const all = [...(o.seals ?? []), ...(o.witnessed ?? []).filter((c) => c.kind === 'seal')];
+    for (const s of all) {
+      if (s.instance !== this.#instance) continue;
+      const sig = checkSignature(s, o.keys);
+      if (sig === 'unchecked') {
+        this.#warnings.push(`a seal at seq ${s.seq} could not be checked (no key of its kind given): not used`);
+        continue;
+      }
+      if (sig !== 'ok') return this.#fail({ seq: s.seq, reason: sig === 'wrong_key' ? 'wrong_key' : 'bad_checkpoint', message: `the seal at seq ${s.seq} is not signed by the key given: forged or altered` });
+      if (witnessedIds && !witnessedIds.has(checkpointId(s))) return this.#fail({ seq: s.seq, reason: 'bad_checkpoint', message: `the seal at seq ${s.seq} was never delivered to the witness: a seal made to hide deleted events?` });
+      this.#seals.set(s.seq, s);
+      const known = this.#expect.get(s.seq);
+      if (known && known.hash !== s.hash) return this.#fail({ seq: s.seq, reason: 'bad_checkpoint', message: `the seal at seq ${s.seq} differs from the checkpoint there` });
+      this.#expect.set(s.seq, { hash: s.hash, by: 'checkpoint' });
+    }
   }
 
   #fail(p: VerifyProblem): void {
@@ -185,6 +212,18 @@ export class ChainVerifier {
     }
     if (typeof e !== 'object' || e === null || !Number.isInteger(e.seq) || typeof e.hash !== 'string' || typeof e.prevHash !== 'string') {
       return this.#stop({ seq: expected, reason: 'altered', message: 'not an audit event (seq, prevHash or hash missing)', ...where });
+    }
+    if (!this.#started) {
+      this.#started = true;
+      // The events before a seal were pruned (retention): start after it.
+      const seal = e.seq > 1 ? this.#seals.get(e.seq - 1) : undefined;
+      if (seal) {
+        this.#expected = e.seq;
+        this.#prevHash = seal.hash;
+        this.#lastCovered = seal.seq;
+        this.#warnings.push(`starts after the seal at seq ${seal.seq} (${seal.ts}): the events before it were pruned under the retention policy`);
+        return this.push(l);
+      }
     }
     if (e.seq !== expected) {
       if (e.seq < expected) return this.#stop({ seq: expected, reason: 'inserted', message: `found seq ${e.seq} where ${expected} was expected (an event out of place)`, ...where });

@@ -80,9 +80,18 @@ async function witnessed(p: Prepared, instance: string): Promise<Checkpoint[] | 
   return p.witness ? await p.witness.list(instance) : undefined;
 }
 
+/** The seals of a chain directory (`seals.jsonl`, retention), oldest first. */
+export async function readSeals(chainDir: string): Promise<Checkpoint[]> {
+  const text = await readFile(join(chainDir, 'seals.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').flatMap((l) => {
+    const c = l ? parseCheckpoint(l) : undefined;
+    return c?.kind === 'seal' ? [c] : [];
+  });
+}
+
 async function verifyChainDir(dir: string, instance: string, p: Prepared): Promise<ChainReport> {
   const cps = await checkpointLinesOf(dir);
-  const v = new ChainVerifier(instance, cps ?? [], { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: await witnessed(p, instance) });
+  const v = new ChainVerifier(instance, cps ?? [], { keys: p.keys, allowUnsigned: p.allowUnsigned, witnessed: await witnessed(p, instance), seals: await readSeals(dir) });
   for (const file of await JsonlAuditSink.dayFiles(dir)) for await (const l of fileLines(file)) v.push(l);
   const r = v.end();
   if (cps === undefined && r.events > 0) r.warnings.unshift('no checkpoints.jsonl: the checkpoint file is missing');
@@ -122,7 +131,7 @@ export async function verifyDirectory(path: string, options?: VerifyOptions): Pr
     const dir = join(path, name);
     if (!(await stat(dir)).isDirectory()) continue;
     const files = await readdir(dir);
-    if (!files.some((f) => f === 'checkpoints.jsonl' || /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f))) continue;
+    if (!files.some((f) => f === 'checkpoints.jsonl' || f === 'seals.jsonl' || /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(f))) continue;
     seen.add(name);
     out.push(await verifyChainDir(dir, name, p));
   }

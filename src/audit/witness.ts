@@ -13,6 +13,7 @@ import { checkpointId, checkpointLine, isCheckpoint, parseCheckpoint, type Check
  * Rules every witness applies (see {@link witnessAccepts}): per instance, a checkpoint is taken if
  * its `seq` is not behind the last one held; the same checkpoint again is a no-op (a retried
  * delivery); one behind, or another hash at the same `seq`, is refused (a rollback or a fork).
+ * Seals (retention) are kept beside the heads and never count as one.
  */
 export interface CheckpointWitness {
   /** Record a checkpoint durably; reject if it could not be, or if the witness refuses it. */
@@ -39,6 +40,7 @@ export function witnessAccepts(head: Checkpoint | undefined, c: Checkpoint): 'ap
   if (!isCheckpoint(c) || (head !== undefined && !isCheckpoint(head))) {
     return new WitnessRefusal('invalid', 'not a checkpoint');
   }
+  if (c.kind === 'seal') return 'append'; // retention: not a head (a copy it holds is found by its id)
   if (!head) return 'append';
   if (checkpointId(head) === checkpointId(c)) return 'duplicate';
   if (c.seq < head.seq) return new WitnessRefusal('rollback', `instance ${c.instance}: checkpoint at seq ${c.seq} is behind the witnessed head ${head.seq}`);
@@ -82,6 +84,7 @@ export class DirectoryWitness implements CheckpointWitness {
     const path = this.#file(c.instance);
     const verdict = witnessAccepts(await this.head(c.instance), c);
     if (verdict === 'duplicate') return;
+    if (c.kind === 'seal' && (await this.list(c.instance)).some((x) => checkpointId(x) === checkpointId(c))) return;
     if (verdict instanceof WitnessRefusal) throw verdict;
     await mkdir(this.#dir, { recursive: true });
     const fh = await open(path, 'a', 0o640);
@@ -91,13 +94,14 @@ export class DirectoryWitness implements CheckpointWitness {
     } finally {
       await fh.close();
     }
-    this.#heads.set(c.instance, c);
+    if (c.kind !== 'seal') this.#heads.set(c.instance, c);
   }
 
   async head(instance: string): Promise<Checkpoint | undefined> {
     if (this.#heads.has(instance)) return this.#heads.get(instance);
     const tail = await readTail(this.#file(instance));
-    const head = tail?.lastLine === undefined ? undefined : parseCheckpoint(tail.lastLine);
+    let head = tail?.lastLine === undefined ? undefined : parseCheckpoint(tail.lastLine);
+    if (head?.kind === 'seal') head = (await this.list(instance)).filter((c) => c.kind !== 'seal').at(-1);
     this.#heads.set(instance, head);
     return head;
   }

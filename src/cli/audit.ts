@@ -6,11 +6,12 @@ import { deriveAuditKeys } from '../audit/keys.js';
 import type { SqlClient } from '../audit/postgres-sink.js';
 import { PostgresWitness } from '../audit/postgres-witness.js';
 import { reportCsv, reportHtml, reportTable, summariseStream } from '../audit/report.js';
+import { pruneTrail, sealTrail } from '../audit/retention.js';
 import { subjectHtml, subjectLookups, subjectText } from '../audit/subject.js';
 import { streamEvents, verifyDirectory, verifyPostgres, type ChainReport, type VerifyOptions } from '../audit/verify.js';
 import { DirectoryWitness, type CheckpointWitness } from '../audit/witness.js';
 
-const AUDIT_HELP = `Usage: dancu audit <keygen | verify | witness | report | subject> [options]
+const AUDIT_HELP = `Usage: dancu audit <keygen | verify | witness | report | subject | seal | prune> [options]
 
 Run "dancu audit <command> --help" for the options of a command.`;
 
@@ -84,6 +85,57 @@ Options:
   --out <file>         write to a file instead of standard output
   --table <name>       PostgreSQL table (default dancu_audit)`;
 
+const SEAL_HELP = `Usage: dancu audit seal <directory> --before <YYYY-MM-DD> --signing-key-file <f> [--witness <w>]
+
+Retention, step 1: verifies each chain of a JSONL trail with the key's public half (and the witness),
+then writes a signed seal — the chain head at the end of its last day file before the date — to the
+chain's seals.jsonl and to the witness. Then "dancu audit prune" may delete those day files, and
+verify starts at the seal. A chain that does not verify is not sealed (exit 1).`;
+
+const PRUNE_HELP = `Usage: dancu audit prune <directory> --before <YYYY-MM-DD>
+
+Retention, step 2: deletes the day files before the date whose every event a seal covers (and
+nothing else). Prints each file deleted.`;
+
+function witnessOf(w: string, pools: Array<{ end(): Promise<void> }>): Promise<CheckpointWitness> | CheckpointWitness {
+  if (/^https?:\/\//.test(w)) return new HttpWitness({ url: w });
+  if (!isPostgres(w)) return new DirectoryWitness(w);
+  return import('pg').then((pg) => {
+    const pool = new pg.default.Pool({ connectionString: w, max: 2 });
+    pools.push(pool);
+    return new PostgresWitness({ pool });
+  });
+}
+
+async function seal(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { before: { type: 'string' }, 'signing-key-file': { type: 'string' }, witness: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help || positionals.length !== 1 || !values.before || !values['signing-key-file']) {
+    console.log(SEAL_HELP);
+    return values.help ? 0 : 2;
+  }
+  const pools: Array<{ end(): Promise<void> }> = [];
+  try {
+    const witness = values.witness ? await witnessOf(values.witness, pools) : undefined;
+    const results = await sealTrail(positionals[0]!, values.before, { signingKey: await readFile(values['signing-key-file'], 'utf8'), ...(witness ? { witness } : {}) });
+    for (const r of results) console.log(r.seal ? `sealed ${r.instance} at seq ${r.seal.seq}` : `not sealed ${r.instance}: ${r.skipped}`);
+    return results.some((r) => r.skipped?.includes('does not verify')) ? 1 : 0;
+  } finally {
+    for (const p of pools) await p.end();
+  }
+}
+
+async function prune(rest: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { before: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help || positionals.length !== 1 || !values.before) {
+    console.log(PRUNE_HELP);
+    return values.help ? 0 : 2;
+  }
+  const deleted = await pruneTrail(positionals[0]!, values.before);
+  for (const f of deleted) console.log(`deleted ${f}`);
+  console.log(`${deleted.length} day file(s) deleted`);
+  return 0;
+}
+
 export async function withPool<T>(url: string, fn: (pool: SqlClient) => Promise<T>): Promise<T> {
   const pg = await import('pg').catch(() => {
     throw new Error('reading a PostgreSQL trail needs the pg package: npm install pg');
@@ -153,7 +205,7 @@ async function verify(rest: string[]): Promise<number> {
     ? await run(undefined)
     : isPostgres(w)
       ? await withPool(w, (pool) => run(new PostgresWitness({ pool, ...(values['witness-table'] ? { table: values['witness-table'] } : {}) })))
-      : await run(/^https?:\/\//.test(w) ? new HttpWitness({ url: w }) : new DirectoryWitness(w));
+      : await run(witnessOf(w, []) as CheckpointWitness);
   return printReports(reports, values.json === true, target) ? 0 : 1;
 }
 
@@ -226,6 +278,8 @@ async function subject(rest: string[]): Promise<number> {
 
 export function auditCommand(sub: string | undefined, rest: string[]): Promise<number> {
   if (sub === 'subject') return subject(rest);
+  if (sub === 'seal') return seal(rest);
+  if (sub === 'prune') return prune(rest);
   if (sub === 'keygen') return keygen(rest);
   if (sub === 'verify') return verify(rest);
   if (sub === 'witness') return witness(rest);

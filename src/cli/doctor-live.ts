@@ -7,6 +7,8 @@ import { JsonlAuditSink } from '../audit/jsonl-sink.js';
 import { PostgresAuditSink, type SqlClient } from '../audit/postgres-sink.js';
 import { PostgresWitness } from '../audit/postgres-witness.js';
 import { readTail } from '../internal/tail.js';
+import { vietnamDayKey } from '../internal/time.js';
+import { oldestDay } from '../audit/retention.js';
 import { DirectoryWitness, type CheckpointWitness } from '../audit/witness.js';
 import { doctorParts, type Declared, type DoctorCheck } from './doctor.js';
 
@@ -17,12 +19,19 @@ import { doctorParts, type Declared, type DoctorCheck } from './doctor.js';
  * checks its signature with the public key; and asks the declared witness for the same checkpoint.
  */
 export async function doctorLive(raw: unknown, env: NodeJS.ProcessEnv = process.env, now = Date.now()): Promise<DoctorCheck[]> {
-  const { checks, audit, declared } = doctorParts(raw, env, now);
+  const { checks, audit, declared, maxDays } = doctorParts(raw, env, now);
   if (!declared) return checks;
   const replace = (name: string, c: DoctorCheck) => {
     const i = checks.findIndex((x) => x.check === name);
     if (i >= 0) checks[i] = c;
   };
+  if (maxDays !== undefined && declared.auditSink === 'jsonl' && declared.auditTarget) {
+    const oldest = await oldestDay(declared.auditTarget).catch(() => undefined);
+    const limit = vietnamDayKey(now - maxDays * 86_400_000);
+    if (oldest !== undefined && oldest < limit) {
+      replace('log retention has a maximum', { level: 'fail', check: 'log retention has a maximum', reason: `the trail still holds ${oldest}, older than ${maxDays} days (before ${limit}): run "dancu audit seal --before ${limit}" then "dancu audit prune --before ${limit}"` });
+    }
+  }
   const key = audit['signingKey'];
   if (typeof key !== 'string' || key === '') return checks;
   const pools: Array<{ end(): Promise<void> }> = [];

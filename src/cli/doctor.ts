@@ -19,7 +19,7 @@ import { ConfigError, isDancuError } from '../errors.js';
  * ```
  */
 export interface DeploymentFile {
-  deployment?: { instances?: number; auditRetentionDays?: number };
+  deployment?: { instances?: number; auditRetentionDays?: number; auditRetentionMaxDays?: number };
   [option: string]: unknown;
 }
 
@@ -132,13 +132,14 @@ export function doctor(raw: unknown, env: NodeJS.ProcessEnv = process.env, now =
 }
 
 /** {@link doctor}, and what it resolved (for the live checks). */
-export function doctorParts(raw: unknown, env: NodeJS.ProcessEnv, now: number): { checks: DoctorCheck[]; audit: Record<string, unknown>; declared: Declared | undefined } {
+export function doctorParts(raw: unknown, env: NodeJS.ProcessEnv, now: number): { checks: DoctorCheck[]; audit: Record<string, unknown>; declared: Declared | undefined; maxDays?: number } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { checks: [{ level: 'fail', check: 'config file', reason: 'must be a JSON object with the options of createClient' }], audit: {}, declared: undefined };
   }
   const out: DoctorCheck[] = [];
   const { audit, declared } = checklist(raw, env, now, out);
-  return { checks: out, audit, declared };
+  const max = (raw as DeploymentFile).deployment?.auditRetentionMaxDays;
+  return { checks: out, audit, declared, ...(typeof max === 'number' ? { maxDays: max } : {}) };
 }
 
 function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: DoctorCheck[]): { audit: Record<string, unknown>; declared: Declared } {
@@ -217,6 +218,12 @@ function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: Doctor
   out.push(typeof retention === 'number' && retention >= 365
     ? { level: 'pass', check: 'log retention set', reason: `${retention} days` }
     : { level: 'fail', check: 'log retention set', reason: 'set deployment.auditRetentionDays (≥ 365) to what your province requires, and keep the trail that long' });
+  const max = file.deployment?.auditRetentionMaxDays;
+  out.push(max === undefined
+    ? { level: 'warn', check: 'log retention has a maximum', reason: 'set deployment.auditRetentionMaxDays (storage limitation, Law 91/2025), and run "dancu audit seal" then "dancu audit prune" past it' }
+    : typeof max !== 'number' || (typeof retention === 'number' && max < retention)
+      ? { level: 'fail', check: 'log retention has a maximum', reason: `deployment.auditRetentionMaxDays (${String(max)}) must be a number of days at least auditRetentionDays` }
+      : { level: 'pass', check: 'log retention has a maximum', reason: `${max} days; seal and prune what is older` });
 
   // 4. Quota below the lock threshold with a margin.
   if (resolvedOptions) {

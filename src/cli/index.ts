@@ -23,6 +23,7 @@ Commands:
   audit witness  Serve an append-only checkpoint witness over HTTP (what an auditor runs)
   audit report   Summarise a trail by day, operator, purpose and outcome (table, CSV or HTML)
   audit subject  Every lookup of one citizen (their right to know who processed their data)
+  audit seal     Retention: sign the chain heads before a date (then audit prune deletes what they cover)
 
 Run "dancu <command> --help" for the options of a command.`;
 

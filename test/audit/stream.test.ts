@@ -47,11 +47,11 @@ async function writeTrail(n: number): Promise<{ dir: string; bytes: number }> {
     }));
     const b = chain.linkLines(bodies);
     chain.commit();
-    if (!out.write(`${b.lines.join('\n')}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`${b.lines.join('\n')}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
     if ((i + 1000) % 10_000 === 0) cp('head', i + 1000, b.hashes.at(-1)!);
   }
   cp('close', chain.last.seq, chain.last.hash);
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
   await writeFile(join(dir, 'checkpoints.jsonl'), cps.map((c) => `${checkpointLine(c)}\n`).join(''));
   return { dir, bytes: (await stat(join(dir, '2026-11-23.jsonl'))).size };
 }
