@@ -200,12 +200,15 @@ describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
   const bin = () => join(dir, 'node_modules', '.bin', 'dancu');
 
   it('audit verify and audit report read the trail the ESM test wrote (./dancu-audit, the default)', async () => {
-    const verify = await run(bin(), ['audit', 'verify', 'dancu-audit'], { cwd: dir });
+    // No signing key or secret in that test: no checkpoint, so verify needs --allow-unsigned to pass.
+    const strict = await run(bin(), ['audit', 'verify', 'dancu-audit'], { cwd: dir }).catch((e: { code: number; stdout: string }) => e);
+    expect(strict).toMatchObject({ code: 1, stdout: expect.stringMatching(/unsigned — the chain is not vouched for/) });
+    const verify = await run(bin(), ['audit', 'verify', 'dancu-audit', '--allow-unsigned'], { cwd: dir });
     expect(verify.stdout).toMatch(/^OK  \S+: \d+ events/m);
     const csv = await run(bin(), ['audit', 'report', 'dancu-audit', '--format', 'csv'], { cwd: dir });
-    expect(csv.stdout.split('\n')[0]).toBe('dimension,key,upstream,cached,denied,failed');
-    expect(csv.stdout).toMatch(/^purpose,HT-KHAISINH,1,0,0,0$/m);
-    expect(csv.stdout).toMatch(/^purpose,NOPE,0,0,1,0$/m);
+    expect(csv.stdout.split('\n')[0]).toBe('dimension,key,upstream,cached,denied,failed,count,login,logout');
+    expect(csv.stdout).toMatch(/^purpose,HT-KHAISINH,1,0,0,0,,,$/m);
+    expect(csv.stdout).toMatch(/^purpose,NOPE,0,0,1,0,,,$/m);
   });
 
   it('--help and --version', async () => {
@@ -232,6 +235,55 @@ describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
     expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL  audit trail fails closed/m) });
     const help = await run(bin(), ['doctor', '--help'], { cwd: dir });
     expect(help.stdout).toMatch(/regulators' *\n? *checklist/);
+  });
+
+  it('audit keygen, witness, verify --public-key --witness, subject: the auditor\'s commands from the installed package', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    const keys = join(dir, 'audit-keys');
+    const kg = await run(bin(), ['audit', 'keygen', '--out', keys], { cwd: dir });
+    expect(kg.stdout).toMatch(/key id [0-9a-f]{32}/);
+    await writeFile(join(dir, 'witness-token'), 'token-of-the-auditor-0123456789');
+    const child = spawn(bin(), ['audit', 'witness', '--dir', join(dir, 'witness'), '--port', '0', '--public-key', `${keys}.pub`, '--token-file', join(dir, 'witness-token')], { cwd: dir });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL in: ${out}`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /witness on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const { createClient } = await import('../src/index.js');
+      const { HttpWitness } = await import('../src/audit/index.js');
+      const { createSandbox, SANDBOX_PURPOSES } = await import('../src/testing/index.js');
+      const { readFile } = await import('node:fs/promises');
+      const sandbox = await createSandbox({ populationSize: 5 });
+      const secret = 's'.repeat(40);
+      const client = createClient({
+        baseUrl: sandbox.url, credentials: sandbox.credentials, system: { id: 's', unitCode: 'u', version: '1' }, purposes: SANDBOX_PURPOSES,
+        audit: { directory: join(dir, 'signed-trail'), instance: 'p1', secret, signingKey: await readFile(`${keys}.key`, 'utf8'), witness: new HttpWitness({ url, token: 'token-of-the-auditor-0123456789' }) },
+      });
+      const c = sandbox.population[0]!;
+      await client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, { purpose: { code: 'HT-KHAISINH', dossierId: 'HS-9' }, operator: { id: 'o', ip: '10.0.0.1' } });
+      await client.close();
+      await sandbox.close();
+      const ok = await run(bin(), ['audit', 'verify', join(dir, 'signed-trail'), '--public-key', `${keys}.pub`, '--witness', url], { cwd: dir });
+      expect(ok.stdout).toMatch(/^OK {2}p1: 3 events, last seq 3, 2 checkpoints, 2 witnessed$/m); // genesis and close
+      const unsigned = await run(bin(), ['audit', 'verify', join(dir, 'signed-trail')], { cwd: dir }).catch((e: { code: number; stdout: string }) => e);
+      expect(unsigned).toMatchObject({ code: 1, stdout: expect.stringContaining('unsigned') });
+      await writeFile(join(dir, 'audit-secret'), secret);
+      const subject = await run(bin(), ['audit', 'subject', join(dir, 'signed-trail'), '--id', c.idNumber, '--secret-file', join(dir, 'audit-secret'), '--format', 'json'], { cwd: dir });
+      expect(JSON.parse(subject.stdout)).toMatchObject({ lookups: [{ purpose: 'HT-KHAISINH', dossierId: 'HS-9', source: 'upstream', outcome: 'match' }] });
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 
   it('tour --json: every check holds, exit 0', async () => {
