@@ -45,9 +45,10 @@ export interface PostgresAuditSinkOptions {
   clock?: Clock;
 }
 
-function ident(table: string): string {
+/** A table name safe to write into SQL (`schema.table` allowed), or `ERR_CONFIG_INVALID` at `path`. */
+export function ident(table: string, path = 'PostgresAuditSink.table', fix = 'leave it out (dancu_audit) or pass e.g. "audit.dancu_events"'): string {
   if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
-    throw new ConfigError([{ path: 'PostgresAuditSink.table', received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix: 'leave it out (dancu_audit) or pass e.g. "audit.dancu_events"' }]);
+    throw new ConfigError([{ path, received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix }]);
   }
   return table;
 }
@@ -62,7 +63,8 @@ function ident(table: string): string {
 export function auditMigrationSql(table = 'dancu_audit'): string {
   const t = ident(table);
   const n = t.replace('.', '_');
-  return `CREATE TABLE IF NOT EXISTS ${t} (
+  return `${migrationLockSql(t)}
+CREATE TABLE IF NOT EXISTS ${t} (
   instance   text        NOT NULL,
   seq        bigint      NOT NULL,
   ts         timestamptz NOT NULL,
@@ -92,18 +94,39 @@ DO $$ BEGIN
     ALTER TABLE ${t} ADD COLUMN event jsonb GENERATED ALWAYS AS (line::jsonb) STORED;
   END IF;
 END $$;
-CREATE OR REPLACE FUNCTION ${n}_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+${appendOnlySql(n, [t, `${t}_checkpoints`])}`;
+}
+
+/**
+ * Triggers that refuse UPDATE, DELETE and TRUNCATE on `tables` for every role (a function `<n>_append_only`).
+ * Shared by the sink's tables and the witness table.
+ */
+export function appendOnlySql(n: string, tables: readonly string[]): string {
+  // Created only where missing: re-creating a trigger at every open would lock the table against
+  // the other writers' inserts.
+  const triggers = tables.flatMap((t) => {
+    const tn = t.replace('.', '_');
+    return [
+      `IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${tn}_no_change' AND tgrelid = '${t}'::regclass) THEN
+    CREATE TRIGGER ${tn}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${n}_append_only();
+  END IF;`,
+      `IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${tn}_no_truncate' AND tgrelid = '${t}'::regclass) THEN
+    CREATE TRIGGER ${tn}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${n}_append_only();
+  END IF;`,
+    ];
+  });
+  return `CREATE OR REPLACE FUNCTION ${n}_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
 BEGIN
   RAISE EXCEPTION 'dancu audit: % is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $f$;
-DROP TRIGGER IF EXISTS ${n}_no_change ON ${t};
-CREATE TRIGGER ${n}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${n}_append_only();
-DROP TRIGGER IF EXISTS ${n}_no_truncate ON ${t};
-CREATE TRIGGER ${n}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${n}_append_only();
-DROP TRIGGER IF EXISTS ${n}_cp_no_change ON ${t}_checkpoints;
-CREATE TRIGGER ${n}_cp_no_change BEFORE UPDATE OR DELETE ON ${t}_checkpoints FOR EACH ROW EXECUTE FUNCTION ${n}_append_only();
-DROP TRIGGER IF EXISTS ${n}_cp_no_truncate ON ${t}_checkpoints;
-CREATE TRIGGER ${n}_cp_no_truncate BEFORE TRUNCATE ON ${t}_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION ${n}_append_only();`;
+DO $t$ BEGIN
+  ${triggers.join('\n  ')}
+END $t$;`;
+}
+
+/** First statement of a migration: one migration at a time per table (all its statements are one transaction). */
+export function migrationLockSql(table: string): string {
+  return `SELECT pg_advisory_xact_lock(${lockKey('migrate', table)}::bigint);`;
 }
 
 /** The advisory-lock key of one writer's chain (a signed 64-bit integer, as text). */

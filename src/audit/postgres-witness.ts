@@ -1,14 +1,9 @@
 import { ConfigError } from '../errors.js';
-import { checkpointId, checkpointLine, isCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { SqlClient } from './postgres-sink.js';
-import { WitnessRefusal, type CheckpointWitness } from './witness.js';
 
-function ident(table: string): string {
-  if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(table)) {
-    throw new ConfigError([{ path: 'PostgresWitness.table', received: typeof table, message: 'lower-case letters, digits and _ (schema.table allowed)', fix: 'leave it out (dancu_audit_witness)' }]);
-  }
-  return table;
-}
+const ident = (table: string) => sqlIdent(table, 'PostgresWitness.table', 'leave it out (dancu_audit_witness)');
+import { checkpointId, checkpointLine, isCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { appendOnlySql, ident as sqlIdent, migrationLockSql, type SqlClient } from './postgres-sink.js';
+import { WitnessRefusal, type CheckpointWitness } from './witness.js';
 
 /**
  * The witness table: rows are only ever added (triggers refuse UPDATE, DELETE, TRUNCATE). Run it as
@@ -18,7 +13,8 @@ function ident(table: string): string {
 export function witnessMigrationSql(table = 'dancu_audit_witness'): string {
   const t = ident(table);
   const n = t.replace('.', '_');
-  return `CREATE TABLE IF NOT EXISTS ${t} (
+  return `${migrationLockSql(t)}
+CREATE TABLE IF NOT EXISTS ${t} (
   instance text        NOT NULL,
   seq      bigint      NOT NULL,
   hash     char(64)    NOT NULL,
@@ -28,14 +24,7 @@ export function witnessMigrationSql(table = 'dancu_audit_witness'): string {
   PRIMARY KEY (instance, id)
 );
 CREATE INDEX IF NOT EXISTS ${n}_seq_idx ON ${t} (instance, seq);
-CREATE OR REPLACE FUNCTION ${n}_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
-  RAISE EXCEPTION 'dancu audit witness: % is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
-END $f$;
-DROP TRIGGER IF EXISTS ${n}_no_change ON ${t};
-CREATE TRIGGER ${n}_no_change BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${n}_append_only();
-DROP TRIGGER IF EXISTS ${n}_no_truncate ON ${t};
-CREATE TRIGGER ${n}_no_truncate BEFORE TRUNCATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION ${n}_append_only();`;
+${appendOnlySql(n, [t])}`;
 }
 
 /**

@@ -102,6 +102,17 @@ describe.skipIf(!hasPg)('PostgresAuditSink', () => {
     await first.close();
     await second.open(); // released at close
     await second.close();
+    // Four writers opening at once on a new table: the migration runs one at a time, none fails.
+    const fresh = `${table}c`;
+    try {
+      const sinks = Array.from({ length: 4 }, (_, i) => sinkFor(`c${i}`, pool, fresh));
+      await Promise.all(sinks.map((x) => x.open()));
+      await Promise.all(sinks.map((x) => x.close()));
+      const triggers = await pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '${fresh}'::regclass AND NOT tgisinternal`);
+      expect(triggers.rows[0]!['n']).toBe(2);
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${fresh}; DROP TABLE IF EXISTS ${fresh}_checkpoints`);
+    }
   });
 
   it('a trail cut behind its own checkpoint is refused at open (rollback), instead of reusing sequence numbers', async () => {
@@ -175,6 +186,25 @@ describe.skipIf(!hasPg)('PostgresAuditSink', () => {
     await pool.query(`ALTER TABLE ${table}_checkpoints DISABLE TRIGGER USER; DELETE FROM ${table}_checkpoints WHERE instance = '${instance}' AND seq > 0; ALTER TABLE ${table}_checkpoints ENABLE TRIGGER USER`);
     expect((await verifyPostgres(pool, table, { ...KEYS, allowUnsigned: true })).find((r) => r.instance === instance)).toMatchObject({ ok: true });
     expect((await verifyPostgres(pool, table, { ...KEYS, witness })).find((r) => r.instance === instance)).toMatchObject({ ok: false, problem: { reason: 'truncated' } });
+  });
+
+  it('dancu doctor, live: opens the PostgreSQL sink as the config declares it, reads the checkpoint back, finds it at the PostgreSQL witness', async () => {
+    const { doctorLive } = await import('../../src/cli/doctor-live.js');
+    // The doctor uses the default table names; make them here, and drop them after.
+    await pool.query(`${auditMigrationSql('dancu_audit')}; ${witnessMigrationSql('dancu_audit_witness')}`);
+    try {
+      const file = JSON.parse(await readFile(new URL('../../examples/deployment/dancu.config.json', import.meta.url), 'utf8')) as Record<string, Record<string, unknown>>;
+      file['audit'] = { ...file['audit'], sink: { postgres: '${AUDIT_DATABASE_URL}' }, witness: { postgres: '${AUDIT_DATABASE_URL}' } };
+      const env = {
+        DANCU_CLIENT_SECRET: 'Rotated-Strong-Secret-42!', DANCU_SECRET_ISSUED_AT: new Date().toISOString(), REDIS_URL: 'redis://127.0.0.1:6379', DANCU_CACHE_SECRET: 'c'.repeat(64),
+        AUDIT_DATABASE_URL: PG_URL, DANCU_AUDIT_SECRET: 'a'.repeat(64), DANCU_AUDIT_SIGNING_KEY: PAIR.privateKey,
+      };
+      const checks = await doctorLive(file, env);
+      expect(checks.find((c) => c.check === 'audit checkpoints signed with a public key')).toMatchObject({ level: 'pass', reason: expect.stringContaining('opened the postgres sink') });
+      expect(checks.find((c) => c.check === 'audit witness')).toMatchObject({ level: 'pass' });
+    } finally {
+      await pool.query('DROP TABLE IF EXISTS dancu_audit; DROP TABLE IF EXISTS dancu_audit_checkpoints; DROP TABLE IF EXISTS dancu_audit_witness');
+    }
   });
 
   it('fails closed while PostgreSQL refuses writes, and recovers', async () => {
