@@ -223,6 +223,9 @@ async function witness(rest: string[]): Promise<number> {
   const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : undefined;
   const server = await serveWitness({ directory: values.dir, host: values.host ?? '127.0.0.1', port: Number(values.port ?? 8790), publicKeys, ...(token ? { token } : {}) });
   console.log(`dancu audit witness on ${server.url} (checkpoints in ${values.dir}${publicKeys.length ? `, ${publicKeys.length} accepted key(s)` : ''})`);
+  if (publicKeys.length === 0 && !token) {
+    console.log('warning: no --public-key and no --token-file: anyone who can reach this port can post checkpoints (a forged head would make the witness refuse the real writer)');
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
