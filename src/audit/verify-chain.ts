@@ -196,7 +196,6 @@ export class ChainVerifier {
       }
       return;
     }
-    if (this.#problem && this.#problem.seq > 0) return;
     const where = { file: l.file, line: l.line };
     const expected = this.#expected;
     if (!l.complete) {
@@ -244,7 +243,7 @@ export class ChainVerifier {
   }
 
   #stop(p: VerifyProblem): void {
-    if (!this.#problem || this.#problem.seq === 0 || p.seq < this.#problem.seq) this.#problem = p;
+    this.#problem ??= p; // a checkpoint's problem, found first, is the one reported; the events are still counted
     this.#scanFor = -1; // nothing more to check; a 'missing' sets the seq to look for
   }
 

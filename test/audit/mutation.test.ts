@@ -131,6 +131,7 @@ describe('tamper evidence', () => {
     const wrong = verifyLines('m', asLines(lines), checkpoints, { publicKey: other.publicKey });
     expect(wrong).toMatchObject({ ok: false, problem: { reason: 'wrong_key' } });
     expect(wrong.problem!.message).toContain('wrong key');
+    expect(wrong.events).toBe(N); // the events are still checked and counted
   });
 
   it('a chain whose checkpoints cannot be checked fails unless allowUnsigned', () => {
