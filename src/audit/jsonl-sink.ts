@@ -9,7 +9,7 @@ import type { LinkedBatch } from './chain.js';
 import { checkpointLine, parseCheckpoint, type Checkpoint, type CheckpointSigner } from './checkpoint.js';
 import type { CheckpointSettings } from './checkpointer.js';
 import type { CheckpointWitness } from './witness.js';
-import { danglingIntents, GroupCommit } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
 import { AuditEventSchema, type AuditEvent, type AuditEventBody } from './schema.js';
 import type { AuditRecovery, AuditSink } from './sink.js';
 
@@ -63,6 +63,12 @@ export class JsonlAuditSink implements AuditSink {
   /** The day file, open while batches follow one another; closed whenever the queue empties. */
   #file: { path: string; fh: FileHandle } | undefined;
   readonly #token = randomUUID();
+  #scannedBytes = 0;
+
+  /** Bytes of day files the last `open` read (from the end); for tests and diagnostics. */
+  get scannedBytes(): number {
+    return this.#scannedBytes;
+  }
 
   constructor(options: JsonlAuditSinkOptions) {
     for (const k of ['directory', 'instance'] as const) {
@@ -109,10 +115,10 @@ export class JsonlAuditSink implements AuditSink {
     await mkdir(this.#dir, { recursive: true });
     await this.#lock();
     const tail = await JsonlAuditSink.#readTail(this.#dir);
+    this.#scannedBytes = tail.scannedBytes;
     let tornBytes = tail.tornBytes;
-    const recent = tail.recent;
-    const last = recent.at(-1);
-    const dangling = danglingIntents(recent);
+    const last = tail.head;
+    const dangling = tail.dangling;
     const replaces: string[] = [];
     // Chains of writers that died (their lock is still there, their process is gone): seal them too.
     for (const name of await readdir(this.#opts.directory).catch(() => [] as string[])) {
@@ -128,28 +134,49 @@ export class JsonlAuditSink implements AuditSink {
     return { head: last && { seq: last.seq, hash: last.hash }, recovery: { tornBytes, danglingIntents: dangling }, replaces };
   }
 
-  /** Cut a torn tail and read the last two day files of a chain. */
-  static async #readTail(dir: string): Promise<{ tornBytes: number; recent: AuditEvent[] }> {
+  /**
+   * Cut a torn tail and read the chain's recent events **from the end**: back to
+   * {@link RECENT_WINDOW_MS} before its last event (no call is in flight longer), at most
+   * {@link RECENT_MAX_BYTES}, into the day before if the window reaches it. What start-up reads
+   * does not grow with the day's size.
+   */
+  static async #readTail(dir: string): Promise<{ tornBytes: number; head: AuditEvent | undefined; dangling: AuditEvent[]; scannedBytes: number }> {
     let tornBytes = 0;
-    const recent: AuditEvent[] = [];
-    for (const file of (await JsonlAuditSink.dayFiles(dir)).slice(-2)) {
-      const text = await readFile(file, 'utf8');
-      const end = text.endsWith('\n') ? text.length : text.lastIndexOf('\n') + 1;
-      if (end < text.length) {
-        tornBytes += Buffer.byteLength(text.slice(end));
-        await truncate(file, Buffer.byteLength(text.slice(0, end)));
-      }
-      for (const line of text.slice(0, end).split('\n')) {
-        if (!line) continue;
-        try {
-          const parsed = AuditEventSchema.safeParse(JSON.parse(line));
-          if (parsed.success) recent.push(parsed.data);
-        } catch {
-          /* a damaged line: `dancu audit verify` reports it; the chain continues from the last good event */
-        }
+    const files = await JsonlAuditSink.dayFiles(dir);
+    const last = files.at(-1);
+    if (last) {
+      const t = await readTail(last);
+      if (t && t.tornBytes > 0) {
+        tornBytes = t.tornBytes;
+        await truncate(last, t.size - t.tornBytes);
       }
     }
-    return { tornBytes, recent };
+    // Newest first: an outcome is met before its intent, so only intents with no outcome are kept.
+    let head: AuditEvent | undefined;
+    const answered = new Set<string>();
+    const dangling: AuditEvent[] = [];
+    const scan = { bytes: 0 };
+    let cutoff: number | undefined;
+    scanning: for (const file of files.slice(-2).reverse()) {
+      for await (const line of linesBackward(file, scan)) {
+        let e: AuditEvent;
+        try {
+          const parsed = AuditEventSchema.safeParse(JSON.parse(line));
+          if (!parsed.success) continue;
+          e = parsed.data;
+        } catch {
+          continue; /* a damaged line: `dancu audit verify` reports it; the chain continues from the last good event */
+        }
+        const at = Date.parse(e.ts);
+        cutoff ??= at - RECENT_WINDOW_MS;
+        if (at < cutoff) break scanning;
+        head ??= e;
+        if (e.type === 'lookup.outcome' && e.intentId) answered.add(e.intentId);
+        else if (e.type === 'lookup.intent' && !answered.delete(e.eventId)) dangling.push(e);
+        if (scan.bytes >= RECENT_MAX_BYTES) break scanning;
+      }
+    }
+    return { tornBytes, head, dangling: dangling.reverse(), scannedBytes: scan.bytes };
   }
 
   /** If `dir` is the chain of a dead writer (lock left, process gone), claim it once, seal it, report its open intents. */
@@ -163,9 +190,9 @@ export class JsonlAuditSink implements AuditSink {
     } catch {
       return undefined;
     }
-    const { tornBytes, recent } = await JsonlAuditSink.#readTail(dir);
+    const { tornBytes, dangling } = await JsonlAuditSink.#readTail(dir);
     await rm(claimed, { force: true });
-    return { tornBytes, danglingIntents: danglingIntents(recent) };
+    return { tornBytes, danglingIntents: dangling };
   }
 
   /** One live writer per instance directory: a lock file holding our pid, taken over if its process is gone. */
@@ -250,6 +277,38 @@ export class JsonlAuditSink implements AuditSink {
 }
 
 const O_DSYNC: number | undefined = constants.O_DSYNC;
+
+/** How far back from its last event a restarting writer looks for intents without an outcome. */
+export const RECENT_WINDOW_MS = 10 * 60_000;
+/** And at most this many bytes of day files. */
+export const RECENT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The lines of a file from the last to the first, read 64 KiB at a time from the end. */
+async function* linesBackward(file: string, scan: { bytes: number }): AsyncGenerator<string> {
+  const fh = await open(file, 'r');
+  try {
+    let pos = (await fh.stat()).size;
+    let carry = Buffer.alloc(0);
+    while (pos > 0) {
+      const len = Math.min(1 << 16, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      const { bytesRead } = await fh.read(buf, 0, len, pos);
+      scan.bytes += bytesRead;
+      const chunk = carry.length > 0 ? Buffer.concat([buf.subarray(0, bytesRead), carry]) : buf.subarray(0, bytesRead);
+      let end = chunk.length;
+      let nl: number;
+      while (end > 0 && (nl = chunk.lastIndexOf(0x0a, end - 1)) !== -1) {
+        if (end - nl > 1) yield chunk.subarray(nl + 1, end).toString('utf8');
+        end = nl;
+      }
+      carry = Buffer.from(chunk.subarray(0, end));
+    }
+    if (carry.length > 0) yield carry.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Append one line and fsync it (checkpoints, the manifest: rare, small). */
 export async function appendDurably(path: string, line: string): Promise<void> {
