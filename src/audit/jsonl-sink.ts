@@ -278,8 +278,12 @@ export class JsonlAuditSink implements AuditSink {
 
 const O_DSYNC: number | undefined = constants.O_DSYNC;
 
-/** How far back from its last event a restarting writer looks for intents without an outcome. */
-export const RECENT_WINDOW_MS = 10 * 60_000;
+/**
+ * How far back from its last event a restarting writer looks for intents without an outcome: the
+ * longest a call can be in flight with any options the schema allows (5 attempts × (120 s timeout +
+ * 300 s delay) = 35 min), and a minute more.
+ */
+export const RECENT_WINDOW_MS = 36 * 60_000;
 /** And at most this many bytes of day files. */
 export const RECENT_MAX_BYTES = 64 * 1024 * 1024;
 
