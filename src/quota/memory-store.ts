@@ -5,6 +5,8 @@ import { optionsObject } from '../internal/options.js';
 interface Bucket {
   tokens: number;
   ts: number;
+  /** When it is full again: from then on it is the same as no entry, and may be dropped. */
+  fullAt: number;
 }
 interface Day {
   day: string;
@@ -21,11 +23,18 @@ export interface MemoryQuotaStoreOptions {
  * Budgets in this process's memory: the embedded default, right for one process. For several
  * processes or hosts sharing one upstream account use `RedisQuotaStore`, or every process would
  * spend the whole budget on its own.
+ *
+ * Memory is bounded: day counts are kept for the current Vietnam day only (dropped at once when the
+ * day changes), and a bucket is dropped once it has refilled (swept every 10,000 reservations), so
+ * the store holds the operators of today and, for buckets, those active within one refill period.
  */
 export class MemoryQuotaStore implements QuotaStore {
   readonly #clock: Clock;
   readonly #buckets = new Map<string, Bucket>();
   readonly #days = new Map<string, Day>();
+  /** The Vietnam day every entry of `#days` belongs to. */
+  #day = '';
+  #sinceSweep = 0;
   #stop: { until: number; reason: ActiveStop['reason'] } | undefined;
 
   constructor(options: MemoryQuotaStoreOptions = {}) {
@@ -36,7 +45,7 @@ export class MemoryQuotaStore implements QuotaStore {
     const now = this.#clock();
     const stop = this.activeStop(now);
     if (stop) return { ok: false, stop };
-    const day = vietnamDayKey(now);
+    const day = this.#today(now);
     const next: Array<() => void> = [];
     const remaining: Record<string, number> = {};
     for (const b of budgets) {
@@ -44,7 +53,7 @@ export class MemoryQuotaStore implements QuotaStore {
         const rate = (b.ratePerMinute ?? b.limit) / 60_000;
         const tokens = this.#refilled(b, now);
         if (tokens < cost) return { ok: false, budget: b.id, retryAfterMs: Math.ceil((cost - tokens) / rate) };
-        next.push(() => this.#buckets.set(b.key, { tokens: tokens - cost, ts: now }));
+        next.push(() => this.#buckets.set(b.key, { tokens: tokens - cost, ts: now, fullAt: now + (b.limit - tokens + cost) / rate }));
         remaining[b.id] = Math.floor(tokens - cost);
       } else {
         const d = this.#days.get(b.key);
@@ -55,6 +64,7 @@ export class MemoryQuotaStore implements QuotaStore {
       }
     }
     for (const apply of next) apply();
+    if (++this.#sinceSweep >= 10_000) this.#sweep(now);
     return { ok: true, remaining };
   }
 
@@ -71,7 +81,7 @@ export class MemoryQuotaStore implements QuotaStore {
 
   status(budgets: readonly BudgetSpec[]): BudgetStatus[] {
     const now = this.#clock();
-    const day = vietnamDayKey(now);
+    const day = this.#today(now);
     return budgets.map((b) => {
       let remaining: number;
       if (b.kind === 'bucket') remaining = Math.floor(this.#refilled(b, now));
@@ -81,6 +91,27 @@ export class MemoryQuotaStore implements QuotaStore {
       }
       return { id: b.id, kind: b.kind, limit: b.limit, used: b.limit - remaining, remaining };
     });
+  }
+
+  /** Entries held: day counts and buckets not yet refilled (for tests of the bound). */
+  get size(): number {
+    return this.#days.size + this.#buckets.size;
+  }
+
+  /** Today's Vietnam day; a new day drops every count of the one before. */
+  #today(now: number): string {
+    const day = vietnamDayKey(now);
+    if (day !== this.#day) {
+      this.#days.clear();
+      this.#day = day;
+    }
+    return day;
+  }
+
+  /** Drop the buckets that have refilled: the same as no entry. */
+  #sweep(now: number): void {
+    this.#sinceSweep = 0;
+    for (const [k, b] of this.#buckets) if (b.fullAt <= now) this.#buckets.delete(k);
   }
 
   #refilled(b: BudgetSpec, now: number): number {
