@@ -33,7 +33,9 @@ export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
   await latencies(() => memory.reserve(budgets, 1), n); // warm-up
   const redisUp = await reachable(REDIS_URL);
   const redis = redisUp ? new Redis(REDIS_URL) : undefined;
-  const store = redis ? new RedisQuotaStore({ client: redis, prefix: `bench-${randomUUID()}` }) : undefined;
+  // A prefix of this run's own: cleanup deletes exactly its keys, never another run's on a shared Redis.
+  const prefix = `bench-${randomUUID()}`;
+  const store = redis ? new RedisQuotaStore({ client: redis, prefix }) : undefined;
   if (redis) {
     await latencies(() => redis.ping(), 500);
     await latencies(() => store.reserve(budgets, 1), 500);
@@ -57,8 +59,13 @@ export async function benchQuota({ rounds = 7, n = 2000 } = {}) {
     }
   }
   if (redis) {
-    const keys = await redis.keys('{bench-*');
-    if (keys.length) await redis.del(...keys);
+    await store.close?.();
+    for (let cursor = '0'; ;) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
     redis.disconnect();
   }
   const result = {
