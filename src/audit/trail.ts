@@ -48,7 +48,8 @@ export class AuditTrail {
     if (typeof sink.useCheckpoints === 'function') {
       // A witness problem is itself recorded, in the chain it is about (best effort: it is an alert).
       sink.useCheckpoints({ ...plan.checkpoints, onWitnessProblem: (p) => void this.write([witnessLagging(p)]).catch(() => undefined) });
-    } else if (plan.checkpoints.signer && sink.durable !== false) {
+    } else if (plan.checkpoints.signer?.alg === 'ed25519' && sink.durable !== false) {
+      // An Ed25519 key was configured (audit.signingKey) and this sink cannot use it: say so.
       process.emitWarning('dancu: the audit sink has no useCheckpoints(): the signing key and witness are not used and its chain has no checkpoints.', { code: 'DANCU_AUDIT_UNSIGNED' });
     }
   }
