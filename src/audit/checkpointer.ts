@@ -74,7 +74,7 @@ export class Checkpointer {
       throw new AuditIntegrityError('rollback', `the trail of ${this.#instance} ends at seq ${seq}, but its own signed checkpoint vouches for seq ${last.seq}: it was cut or rolled back; refusing to reuse sequence numbers (restore the trail, or start a new instance)`);
     }
     const witnessed = this.#s.witness ? await this.#s.witness.head(this.#instance).catch(() => undefined) : undefined;
-    if (witnessed && (witnessed.seq > seq || !last || (last !== undefined && last.seq < witnessed.seq))) {
+    if (witnessed && (witnessed.seq > seq || !last || last.seq < witnessed.seq)) {
       throw new AuditIntegrityError('rollback', `the trail of ${this.#instance} is behind its witness (witnessed seq ${witnessed.seq}, local seq ${seq}${last ? `, local checkpoint ${last.seq}` : ', no local checkpoint'}): it was cut or rolled back; refusing to continue`);
     }
     this.#last = last;
@@ -131,11 +131,6 @@ export class Checkpointer {
     });
     this.#queue = run.catch(() => undefined);
     return run;
-  }
-
-  /** The last checkpoint written or found. */
-  get last(): Checkpoint | undefined {
-    return this.#last;
   }
 
   /** At close: a `close` checkpoint of the head, delivered to the witness (bounded wait). Returns checkpoints still undelivered. */

@@ -61,11 +61,6 @@ export class GroupCommit {
     this.#settings = merged as CheckpointSettings;
   }
 
-  /** The checkpointer, once open. */
-  get checkpointer(): Checkpointer | undefined {
-    return this.#checkpointer;
-  }
-
   open(): Promise<AuditRecovery> {
     return (this.#opened ??= this.#store.open().then(
       async ({ head, recovery, replaces }) => {

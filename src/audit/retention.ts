@@ -11,6 +11,8 @@ import type { CheckpointWitness } from './witness.js';
 import type { KeyObject } from 'node:crypto';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** The Vietnam day of a day file (`…/2026-11-23.jsonl` → `2026-11-23`). */
+const dayOf = (file: string) => file.slice(-16, -6);
 const badArg = (path: string, message: string) => new ValidationError('ERR_INPUT_INVALID', path, 'invalid_argument', message);
 
 
@@ -43,10 +45,10 @@ export interface SealResult {
 export async function sealTrail(trail: string, before: string, options: { signingKey: string | Buffer | KeyObject; witness?: CheckpointWitness }): Promise<SealResult[]> {
   if (typeof before !== 'string' || !DAY.test(before)) throw badArg('before', 'must be a Vietnam day, YYYY-MM-DD');
   const signer = checkpointSigner({ privateKey: options.signingKey });
-  const publicKey = createPublicKey(typeof options.signingKey === 'object' && !Buffer.isBuffer(options.signingKey) ? options.signingKey : (options.signingKey as string | Buffer));
+  const publicKey = createPublicKey(options.signingKey); // a private key (PEM or KeyObject) gives its public half
   const out: SealResult[] = [];
   for (const { instance, dir } of await chainDirs(trail)) {
-    const old = (await JsonlAuditSink.dayFiles(dir)).filter((f) => f.slice(-16, -6) < before);
+    const old = (await JsonlAuditSink.dayFiles(dir)).filter((f) => dayOf(f) < before);
     if (old.length === 0) {
       out.push({ instance, skipped: `no day file before ${before}` });
       continue;
@@ -86,7 +88,7 @@ export async function pruneTrail(trail: string, before: string): Promise<string[
   const deleted: string[] = [];
   for (const { dir } of await chainDirs(trail)) {
     const sealed = Math.max(0, ...(await readSeals(dir)).map((s) => s.seq));
-    for (const f of (await JsonlAuditSink.dayFiles(dir)).filter((x) => x.slice(-16, -6) < before)) {
+    for (const f of (await JsonlAuditSink.dayFiles(dir)).filter((f) => dayOf(f) < before)) {
       const tail = await readTail(f);
       const seq = tail?.lastLine === undefined ? Infinity : (JSON.parse(tail.lastLine) as { seq: number }).seq;
       if (seq > sealed) break; // this file and the later ones are not covered
@@ -101,7 +103,8 @@ export async function pruneTrail(trail: string, before: string): Promise<string[
 export async function oldestDay(trail: string): Promise<string | undefined> {
   let oldest: string | undefined;
   for (const { dir } of await chainDirs(trail)) {
-    const first = (await JsonlAuditSink.dayFiles(dir))[0]?.slice(-16, -6);
+    const files = await JsonlAuditSink.dayFiles(dir);
+    const first = files[0] && dayOf(files[0]);
     if (first && (!oldest || first < oldest)) oldest = first;
   }
   return oldest;

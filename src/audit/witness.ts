@@ -133,8 +133,9 @@ export interface WitnessProblem {
 
 /**
  * Delivers checkpoints to a witness in order, retrying with backoff (250 ms doubling to 30 s) while
- * it is down. The writer never waits for it, unless `maxLagMs` is set: then writes are refused while
- * the oldest undelivered checkpoint is older than that (see {@link lagMs}).
+ * it is down; a failure is reported at once and then at most once a minute, a refusal every time.
+ * The writer never waits for it: `Checkpointer.admit` refuses writes on {@link lagMs} when
+ * `witnessMaxLagMs` is set.
  */
 export class WitnessRelay {
   readonly #witness: CheckpointWitness;
