@@ -44,10 +44,13 @@ export function ownCheckpointSettings(o: { signer?: CheckpointSigner | undefined
  * - **Group commit**: writes that arrive while a batch is being made durable form the next batch;
  *   one `write` per batch on a descriptor opened with `O_DSYNC` (the write returns once the data
  *   is durable, as write + `fdatasync` would); a write is acknowledged only after that.
- * - **Descriptor held only while busy**: the day file stays open while batches follow one another
- *   (a storm costs one system call per batch) and is closed as soon as the queue is empty, before
- *   that batch is acknowledged; so between bursts nothing is held open, and a directory made
- *   read-only, a full disk or a file moved away fails the next batch (and the calls waiting on it).
+ * - **Descriptor held while active**: the day file stays open while the writer is active, so a
+ *   durable event is one `O_DSYNC` write; it is closed after {@link IDLE_RELEASE_MS} without a
+ *   batch (nothing is held between bursts: a file system can be remounted, a file rotated). Each
+ *   batch also `stat`s the path, beside its write: a day file moved away, replaced or deleted, or
+ *   whose mode or owner changed, fails that batch (and the calls waiting on it) and the next one
+ *   reopens the path, as a fresh open would; a full disk or a file system turned read-only fails
+ *   the write itself.
  * - **Crash-safe**: a batch cut by a crash leaves at most a torn last line, never acknowledged; the
  *   next start (`open`) cuts it off and reports it. A failed batch is cut off too, and its chain
  *   links are rolled back, so the chain never has a hole.
@@ -60,8 +63,13 @@ export class JsonlAuditSink implements AuditSink {
   readonly #commit: GroupCommit;
   /** Size of the current day file after the last acknowledged batch (to cut off a failed one). */
   #good: { file: string; size: number } | undefined;
-  /** The day file, open while batches follow one another; closed whenever the queue empties. */
-  #file: { path: string; fh: FileHandle } | undefined;
+  /** The day file, open while the writer is active; `id` is what `stat` said of it when opened. */
+  #file: { path: string; fh: FileHandle; id: FileId } | undefined;
+  /** A batch is being written (the idle timer must not close the file under it). */
+  #busy = false;
+  /** When the last batch ended, and the idle timer (one at a time, unref'd). */
+  #lastBatchAt = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
   readonly #token = randomUUID();
   #scannedBytes = 0;
 
@@ -86,7 +94,7 @@ export class JsonlAuditSink implements AuditSink {
       clock: this.#clock,
       open: () => this.#open(),
       persist: (batch) => this.#append(batch),
-      idle: () => this.#release(),
+      idle: async () => this.#releaseWhenIdle(),
       checkpoints: {
         lastCheckpoint: () => lastCheckpointIn(cpFile),
         appendCheckpoint: (c) => appendDurably(cpFile, checkpointLine(c)),
@@ -225,37 +233,56 @@ export class JsonlAuditSink implements AuditSink {
     const file = join(this.#dir, `${vietnamDayKey(this.#clock())}.jsonl`);
     const data = Buffer.from(`${batch.lines.join('\n')}\n`, 'utf8');
     if (this.#file && this.#file.path !== file) await this.#release(); // a new Vietnam day
+    this.#busy = true;
     try {
+      const reused = this.#file !== undefined;
       const f = (this.#file ??= await this.#openDay(file));
-      // O_DSYNC: each write returns once its data is durable (write + fdatasync in one call).
-      for (let off = 0; off < data.length; ) {
-        const { bytesWritten } = await f.fh.write(data, off, data.length - off);
-        if (bytesWritten === 0) throw new Error(`no byte of the batch could be written to ${file}`);
-        off += bytesWritten;
+      // The path is checked beside the write, not before it: the check costs no wait of its own.
+      const [, now] = await Promise.all([writeAll(f.fh, data, file), reused ? stat(file).then(fileId, () => undefined) : f.id]);
+      if (!sameFile(f.id, now)) {
+        throw new Error(`the audit day file ${file} was moved, replaced or changed (mode or owner) while open; the batch is not acknowledged and the next one reopens the path`);
       }
-      if (O_DSYNC === undefined) await f.fh.datasync(); // a platform without O_DSYNC
       this.#good = { file, size: this.#good!.size + data.length };
     } catch (err) {
       await this.#release(); // the next batch reopens and cuts what this one left half-written
       throw err;
+    } finally {
+      this.#busy = false;
+      this.#lastBatchAt = performance.now();
     }
   }
 
+  /** The queue is empty: close the file once no batch has come for {@link IDLE_RELEASE_MS}. */
+  #releaseWhenIdle(): void {
+    if (this.#file === undefined || this.#idleTimer !== undefined) return;
+    const check = (): void => {
+      this.#idleTimer = undefined;
+      if (this.#file === undefined) return;
+      const quiet = performance.now() - this.#lastBatchAt;
+      if (this.#busy || quiet < IDLE_RELEASE_MS) {
+        this.#idleTimer = setTimeout(check, Math.max(1, IDLE_RELEASE_MS - (this.#busy ? 0 : quiet))).unref();
+        return;
+      }
+      void this.#release().catch(() => undefined);
+    };
+    this.#idleTimer = setTimeout(check, IDLE_RELEASE_MS).unref();
+  }
+
   /** Open a day file for appending, cut back to the last acknowledged byte if a batch failed half-written. */
-  async #openDay(path: string): Promise<{ path: string; fh: FileHandle }> {
+  async #openDay(path: string): Promise<{ path: string; fh: FileHandle; id: FileId }> {
     const fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (O_DSYNC ?? 0), 0o640);
     try {
-      const size = (await fh.stat()).size;
-      if (this.#good?.file === path && size > this.#good.size) await fh.truncate(this.#good.size);
-      else this.#good = { file: path, size };
-      return { path, fh };
+      const st = await fh.stat();
+      if (this.#good?.file === path && st.size > this.#good.size) await fh.truncate(this.#good.size);
+      else this.#good = { file: path, size: st.size };
+      return { path, fh, id: fileId(st) };
     } catch (err) {
       await fh.close().catch(() => undefined);
       throw err;
     }
   }
 
-  /** Close the day file (when the queue is empty, at a new day, after a failure, at close). */
+  /** Close the day file (idle, at a new day, after a failure, at close). */
   async #release(): Promise<void> {
     const f = this.#file;
     this.#file = undefined;
@@ -268,6 +295,8 @@ export class JsonlAuditSink implements AuditSink {
 
   async close(): Promise<void> {
     await this.#commit.close();
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     await this.#release().catch(() => undefined);
     if (this.#commit.opened) {
       const path = join(this.#dir, '.lock');
@@ -277,6 +306,25 @@ export class JsonlAuditSink implements AuditSink {
 }
 
 const O_DSYNC: number | undefined = constants.O_DSYNC;
+
+/** How long the day file stays open after the last batch. */
+export const IDLE_RELEASE_MS = 1_000;
+
+/** What identifies the file at a path, and what decides whether this process may still write it. */
+type FileId = { dev: number; ino: number; mode: number; uid: number; gid: number };
+const fileId = (st: { dev: number; ino: number; mode: number; uid: number; gid: number }): FileId => ({ dev: st.dev, ino: st.ino, mode: st.mode, uid: st.uid, gid: st.gid });
+const sameFile = (a: FileId, b: FileId | undefined): boolean =>
+  b !== undefined && a.ino === b.ino && a.dev === b.dev && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
+
+/** Write all of `data` (O_DSYNC: each write returns once its data is durable, as write + fdatasync would). */
+async function writeAll(fh: FileHandle, data: Buffer, file: string): Promise<void> {
+  for (let off = 0; off < data.length; ) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off);
+    if (bytesWritten === 0) throw new Error(`no byte of the batch could be written to ${file}`);
+    off += bytesWritten;
+  }
+  if (O_DSYNC === undefined) await fh.datasync(); // a platform without O_DSYNC
+}
 
 /**
  * How far back from its last event a restarting writer looks for intents without an outcome: the
