@@ -1,22 +1,40 @@
-// Child process of bench/cache.mjs: RSS of a process that holds N cached verifications in the
-// default MemoryCacheStore, keys made exactly as the client makes them (subject + detail, 2 × 72-bit HMAC, base64url).
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { MemoryCacheStore } from '../dist/index.js';
+// Child process of bench/cache.mjs: the RSS of a process that made N distinct verifications through
+// the client (each a miss, then cached), with everything the client keeps per citizen, operator and
+// subject (cache entries, audit subjects, guard state, quota), over a `fetch` that answers at once
+// (no sandbox in the process). Measured after full GCs, first with V8's default heuristics, then
+// after a full GC that compacts every page (what the process holds, not what the allocator left).
+import { setFlagsFromString } from 'node:v8';
+import { createClient } from '../dist/index.js';
+import { DiscardingAuditSink, SANDBOX_PURPOSES } from '../dist/testing/index.js';
 
 const entries = Number(process.argv[2] ?? 1_000_000);
-const key = randomBytes(32);
-const mac = (s) => createHmac('sha256', key).update(s).digest().subarray(0, 9).toString('base64url');
-global.gc?.();
+const instant = async (url, init) => {
+  const body = String(url).endsWith('/oauth2/token')
+    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
+    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+};
+global.gc();
 const base = process.memoryUsage();
-const store = new MemoryCacheStore({ maxEntries: entries });
+const client = createClient({
+  baseUrl: 'http://127.0.0.1:9', credentials: { clientId: 'bench', clientSecret: 'Xk9#mQ2v!Lp7zR4tW8nB3cJ6hY1sD5fG' }, fetch: instant,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES, quota: { lockThreshold: 1e9 },
+  cache: { maxEntries: entries }, audit: { sink: new DiscardingAuditSink() },
+});
 for (let i = 0; i < entries; i++) {
-  const id = `0791900${String(i).padStart(5, '0')}`;
-  const subject = mac(`s\u001f${id}`);
-  store.set(Buffer.concat([Buffer.from(subject, 'base64url'), Buffer.from(mac(`${id}\u001fv\u001fnguyễn văn an\u001f1990\u001f\u001fHT-KHAISINH`), 'base64url')]).toString('base64url'), subject, {
-    answer: { found: true, match: i % 7 !== 0, fields: { fullName: i % 7 !== 0, dateOfBirth: true } },
-    requestId: randomUUID(), checkedAt: Date.now(), purpose: 'HT-KHAISINH',
-  }, 86_400_000);
+  const idNumber = `079090${String(i).padStart(6, '0')}`; // Hồ Chí Minh, a man born in 1990
+  await client.verifyCitizen({ idNumber, fullName: 'Nguyễn Văn An', dateOfBirth: '1990-05-17' }, { purpose: { code: 'HT-KHAISINH' }, operator: { id: `cb.${i % 1000}`, ip: '10.0.0.1' } });
 }
-global.gc?.();
+const { size } = await client.cache.stats();
+global.gc();
+global.gc();
 const m = process.memoryUsage();
-process.stdout.write(JSON.stringify({ entries: store.size(), rssMB: m.rss / 2 ** 20, baseRssMB: base.rss / 2 ** 20, heapMB: (m.heapUsed - base.heapUsed) / 2 ** 20 }));
+setFlagsFromString('--compact-on-every-full-gc');
+global.gc();
+const c = process.memoryUsage();
+process.stdout.write(JSON.stringify({
+  entries: size, baseRssMB: base.rss / 2 ** 20,
+  rssMB: m.rss / 2 ** 20, heapTotalMB: m.heapTotal / 2 ** 20,
+  compactedRssMB: c.rss / 2 ** 20, heapMB: (c.heapUsed - base.heapUsed) / 2 ** 20,
+}));
+await client.close();

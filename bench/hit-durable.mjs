@@ -2,8 +2,9 @@
 // event (JSONL sink, fdatasync group commit), at 64 concurrent callers; next to it, in the same run,
 // a loop of the bare pieces a hit cannot avoid — validate and normalise the input, HMAC the key, LRU
 // get, and a buffered fdatasync write of one event line per call (group commit) — at the same
-// concurrency. Goal: the API at ≥ 80% of the bare pieces.
-import { createHmac, randomBytes } from 'node:crypto';
+// concurrency. Goal: the API at ≥ 90% of the bare pieces.
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,10 @@ export async function benchHitDurable({ rounds = 5, seconds = 1.5, concurrency =
   const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth }));
   for (const p of people) await client.verifyCitizen(p, ctx); // every later call is a hit
 
-  const key = randomBytes(32);
+  // The bare pieces, each once: the input parsed with zod, validated and normalised, one HMAC with
+  // a key imported once (a KeyObject, as dancu's), an LRU get.
+  const key = createSecretKey(randomBytes(32));
+  const Input = z.object({ idNumber: z.string().regex(/^\d{12}$/), fullName: z.string().min(1).max(100), dateOfBirth: z.string().min(4).max(10) });
   const lru = new LRUCache({ max: 10_000 });
   const k = (p) => createHmac('sha256', key).update(['v', p.idNumber, nameKey(p.fullName), p.dateOfBirth, '', 'HT'].join('\u001f')).digest().subarray(0, 9).toString('base64url');
   for (const p of people) lru.set(k(p), { match: true, requestId: 'r' });
@@ -62,11 +66,12 @@ export async function benchHitDurable({ rounds = 5, seconds = 1.5, concurrency =
   const append = groupCommit(fh);
   const today = { year: 2026, month: 11, day: 23 };
   const bare = async (i) => {
-    const p = people[i % people.length];
+    const p = Input.parse(people[i % people.length]);
     parseIdNumber(p.idNumber, 2026);
     parseDateOfBirth(p.dateOfBirth, today);
-    const hit = lru.get(k(p));
-    await append(`${JSON.stringify({ ts: new Date().toISOString(), type: 'cache.hit', operator: ctx.operator, purpose: ctx.purpose, subject: k(p), requestId: hit.requestId })}\n`);
+    const key = k(p);
+    const hit = lru.get(key);
+    await append(`${JSON.stringify({ ts: new Date().toISOString(), type: 'cache.hit', operator: ctx.operator, purpose: ctx.purpose, subject: key, requestId: hit.requestId })}\n`);
     return hit;
   };
   const api = (i) => client.verifyCitizen(people[i % people.length], ctx);
@@ -97,7 +102,7 @@ export async function benchHitDurable({ rounds = 5, seconds = 1.5, concurrency =
   console.log(`\ncache hits with a durable audit event, ${concurrency} concurrent callers, ${rounds} rounds × ${seconds} s, medians:`);
   console.log(`  verifyCitizen (hit + JSONL event, fdatasync group commit)   ${result.hitsPerSecondApi.toFixed(0)}/s`);
   console.log(`  bare pieces (validate+normalise+HMAC+LRU+group-commit line) ${result.barePiecesPerSecond.toFixed(0)}/s`);
-  console.log(`  ratio API/bare: ${result.ratioApiToBare.toFixed(2)}×   (goal ≥ 0.80)`);
+  console.log(`  ratio API/bare: ${result.ratioApiToBare.toFixed(2)}×   (goal ≥ 0.90)`);
   return result;
 }
 
