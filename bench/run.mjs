@@ -11,6 +11,7 @@ import { benchHitDurable } from './hit-durable.mjs';
 import { benchMicro } from './micro.mjs';
 import { benchQuota } from './quota.mjs';
 import { benchRedisCache } from './redis-cache.mjs';
+import { benchStorm } from './storm.mjs';
 import { benchTransport } from './transport.mjs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -26,6 +27,7 @@ const results = {
   cache: await benchCache({ rounds }),
   hitDurable: await benchHitDurable({ rounds: Math.max(3, Math.min(rounds, 5)) }),
   audit: await benchAudit(),
+  storm: await benchStorm({ rounds: 2 }),
   micro: benchMicro(),
 };
 // Hải Dương: how much of a re-verification storm reaches the upstream (the replay's dancu run).
@@ -41,7 +43,7 @@ if (values.json) console.log(JSON.stringify(results, null, 2));
 
 if (!values['no-write']) {
   const f = (x, d = 0) => (typeof x === 'number' ? x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
-  const t = results.transport, q = results.quota, c = results.cache, h = results.hitDurable, a = results.audit, m = results.micro, rc = results.redisCache;
+  const t = results.transport, q = results.quota, c = results.cache, h = results.hitDurable, a = results.audit, m = results.micro, rc = results.redisCache, st = results.storm;
   const cpu = cpus();
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
   const redisOk = typeof q.redis === 'object', rcOk = typeof rc === 'object';
@@ -58,7 +60,7 @@ Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} ro
 | 1,000,000 verifications through the client, cached | RSS ${f(c.rssMB)} MB after full GCs; ${f(c.compactedRssMB)} MB after a compacting GC | the process before: ${f(c.emptyProcessRssMB)} MB | ${f(c.rssMB)} MB | ≤ 300 MB | ${met(c.rssMB <= 300)} |
 | Redis reservation, 5 budgets, p50 added over \`PING\` | ${redisOk ? `${f(q.redis.p50ms, 3)} ms` : q.redis} | bare atomic script over the same budgets: ${redisOk ? `${f(q.redis.bareScriptP50ms, 3)} ms` : '—'}; \`PING\` ${redisOk ? `${f(q.redis.pingP50ms, 3)} ms` : '—'} | ${redisOk ? `${f(q.redis.addedToBare, 2)}×` : '—'} | ≤ 1.3× | ${met(redisOk ? q.redis.addedToBare <= 1.3 : undefined)} |
 | Redis memory per cached answer (entry, citizen index, enumeration sets) | ${rcOk ? `${f(rc.bytesPerAnswer)} B` : rc} | plain \`SET\` of the answer's JSON with expiry: ${rcOk ? `${f(rc.plainSetBytesPerAnswer)} B` : '—'} | ${rcOk ? `${f(rc.ratio, 2)}×` : '—'} | ≤ 2× | ${met(rcOk ? rc.ratio <= 2 : undefined)} |
-| storm vs the naive integration (\`fetch\` + p-limit + lru-cache + pino) | not measured yet | — | — | ≤ 1.1× | — |
+| storm: 100,000 calls over 10,000 citizens, upstream 5 ms, 64 callers (defaults: memory cache, single-flight, durable JSONL trail) | ${f(st.dancuMs)} ms, ${f(st.dancuUpstream)} upstream requests | \`fetch\` + p-limit + lru-cache + a pino line per call: ${f(st.naiveMs)} ms, ${f(st.naiveUpstream)} upstream requests | ${f(st.ratio, 2)}× | ≤ 1.1×, upstream = ${f(st.citizens)} | ${met(st.ratio <= 1.1 && st.dancuUpstream === st.citizens)} |
 | Bottleneck's Redis clustering beside \`RedisQuotaStore\` | not measured yet | — | — | — | — |
 <!-- goals:end -->`;
   let before = '';

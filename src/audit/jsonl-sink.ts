@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readTail } from '../internal/tail.js';
+import { appendDurably, linesBackward, readTail } from '../internal/tail.js';
 import { vietnamDayKey, type Clock } from '../internal/time.js';
 import type { LinkedBatch } from './chain.js';
 import { checkpointLine, parseCheckpoint, type Checkpoint, type CheckpointSigner } from './checkpoint.js';
@@ -305,6 +305,8 @@ export class JsonlAuditSink implements AuditSink {
   }
 }
 
+export { appendDurably };
+
 const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 /** How long the day file stays open after the last batch. */
@@ -334,44 +336,6 @@ async function writeAll(fh: FileHandle, data: Buffer, file: string): Promise<voi
 export const RECENT_WINDOW_MS = 36 * 60_000;
 /** And at most this many bytes of day files. */
 export const RECENT_MAX_BYTES = 64 * 1024 * 1024;
-
-/** The lines of a file from the last to the first, read 64 KiB at a time from the end. */
-async function* linesBackward(file: string, scan: { bytes: number }): AsyncGenerator<string> {
-  const fh = await open(file, 'r');
-  try {
-    let pos = (await fh.stat()).size;
-    let carry = Buffer.alloc(0);
-    while (pos > 0) {
-      const len = Math.min(1 << 16, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      const { bytesRead } = await fh.read(buf, 0, len, pos);
-      scan.bytes += bytesRead;
-      const chunk = carry.length > 0 ? Buffer.concat([buf.subarray(0, bytesRead), carry]) : buf.subarray(0, bytesRead);
-      let end = chunk.length;
-      let nl: number;
-      while (end > 0 && (nl = chunk.lastIndexOf(0x0a, end - 1)) !== -1) {
-        if (end - nl > 1) yield chunk.subarray(nl + 1, end).toString('utf8');
-        end = nl;
-      }
-      carry = Buffer.from(chunk.subarray(0, end));
-    }
-    if (carry.length > 0) yield carry.toString('utf8');
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Append one line and fsync it (checkpoints, the manifest: rare, small). */
-export async function appendDurably(path: string, line: string): Promise<void> {
-  const fh = await open(path, 'a', 0o640);
-  try {
-    await fh.write(`${line}\n`);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** The last checkpoint of a checkpoint file, read from its end; a torn last line (a crash) is cut off first. */
 async function lastCheckpointIn(path: string): Promise<Checkpoint | undefined> {

@@ -35,3 +35,41 @@ export async function readTail(path: string, max = 1 << 20): Promise<{ lastLine:
     await fh.close();
   }
 }
+
+/** The lines of a file from the last to the first, read 64 KiB at a time from the end. */
+export async function* linesBackward(file: string, scan: { bytes: number }): AsyncGenerator<string> {
+  const fh = await open(file, 'r');
+  try {
+    let pos = (await fh.stat()).size;
+    let carry = Buffer.alloc(0);
+    while (pos > 0) {
+      const len = Math.min(1 << 16, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      const { bytesRead } = await fh.read(buf, 0, len, pos);
+      scan.bytes += bytesRead;
+      const chunk = carry.length > 0 ? Buffer.concat([buf.subarray(0, bytesRead), carry]) : buf.subarray(0, bytesRead);
+      let end = chunk.length;
+      let nl: number;
+      while (end > 0 && (nl = chunk.lastIndexOf(0x0a, end - 1)) !== -1) {
+        if (end - nl > 1) yield chunk.subarray(nl + 1, end).toString('utf8');
+        end = nl;
+      }
+      carry = Buffer.from(chunk.subarray(0, end));
+    }
+    if (carry.length > 0) yield carry.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Append one line and fsync it (checkpoints, the manifest: rare, small). */
+export async function appendDurably(path: string, line: string): Promise<void> {
+  const fh = await open(path, 'a', 0o640);
+  try {
+    await fh.write(`${line}\n`);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
