@@ -27,6 +27,31 @@ export interface LinkedBatch {
   lines: string[];
 }
 
+const LINE_END = /,"ts":"([^"]{10,40})","type":"([a-z.]{1,40})","v":\d{1,3},"hash":"[0-9a-f]{64}"\}$/;
+
+/**
+ * The time, and for an intent its `eventId` or for an outcome its `intentId`, of a line as this
+ * writer writes it (read from its last members in canonical order, and the id where it occurs once);
+ * `undefined` for any other line, which is then parsed in full.
+ */
+export function glance(line: string): { at: number; intent?: string; outcomeOf?: string } | undefined {
+  const m = LINE_END.exec(line.length > 200 ? line.slice(-200) : line);
+  if (!m) return undefined;
+  const at = Date.parse(m[1]!);
+  if (Number.isNaN(at)) return undefined;
+  if (m[2] === 'lookup.intent') return withId(line, '"eventId":"', (intent) => ({ at, intent }));
+  if (m[2] === 'lookup.outcome') return withId(line, '"intentId":"', (outcomeOf) => ({ at, outcomeOf }));
+  return { at };
+}
+
+function withId<T>(line: string, key: string, make: (id: string) => T): T | undefined {
+  const i = line.indexOf(key);
+  if (i === -1 || i !== line.lastIndexOf(key)) return undefined;
+  const end = line.indexOf('"', i + key.length);
+  const id = line.slice(i + key.length, end);
+  return end === -1 || id === '' || id.includes('\\') ? undefined : make(id);
+}
+
 /** The hash a line claims, when its text hashes to it as written (the fast path of verification). */
 export function lineHashMatches(text: string): boolean | undefined {
   const m = /,"hash":"([0-9a-f]{64})"\}$/.exec(text);

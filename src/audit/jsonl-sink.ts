@@ -5,7 +5,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, 
 import { join } from 'node:path';
 import { appendDurably, linesBackward, readTail } from '../internal/tail.js';
 import { vietnamDayKey, type Clock } from '../internal/time.js';
-import type { LinkedBatch } from './chain.js';
+import { glance, type LinkedBatch } from './chain.js';
 import { checkpointLine, parseCheckpoint, type Checkpoint, type CheckpointSigner } from './checkpoint.js';
 import type { CheckpointSettings } from './checkpointer.js';
 import type { CheckpointWitness } from './witness.js';
@@ -167,6 +167,18 @@ export class JsonlAuditSink implements AuditSink {
     let cutoff: number | undefined;
     scanning: for (const file of files.slice(-2).reverse()) {
       for await (const line of linesBackward(file, scan)) {
+        // Past the head, a line this writer wrote needs no parse: its time and type are its last
+        // members (canonical order), and an intent's or outcome's id occurs once in it.
+        const quick = head === undefined ? undefined : glance(line);
+        if (quick !== undefined) {
+          if (quick.at < cutoff!) break scanning;
+          if (quick.outcomeOf !== undefined) answered.add(quick.outcomeOf);
+          if (quick.intent === undefined || answered.delete(quick.intent)) {
+            if (scan.bytes >= RECENT_MAX_BYTES) break scanning;
+            continue;
+          }
+          // An intent left open: read whole (below).
+        }
         let e: AuditEvent;
         try {
           const parsed = AuditEventSchema.safeParse(JSON.parse(line));

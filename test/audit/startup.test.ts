@@ -5,7 +5,7 @@
  * the intent a crash left open.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,4 +75,32 @@ describe('start-up reads the end of the trail, not the day', () => {
     expect(b.dangling).toBe(1);
     expect(a).toMatchObject({ dangling: 1, next: { seq: 1_002 } });
   }, 300_000);
+
+  it('hits, intents and outcomes read from their last members; an open intent mid-trail is found whole; a rewritten line is still read', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'dancu-startup-'));
+    roots.push(directory);
+    await mkdir(join(directory, 'w'));
+    const chain = new Chain();
+    const system = { id: 's', unitCode: 'u', version: '1', instance: 'w', fingerprint: 'f'.repeat(64), sdk: '0.2.0' };
+    const start = Date.parse('2026-11-23T23:00:00.000+07:00');
+    const bodies: AuditEventBody[] = [];
+    const at = (k: number) => new Date(start + k * 1000 + 7 * 3_600_000).toISOString().replace('Z', '+07:00');
+    for (let k = 0; k < 900; k += 3) {
+      const base = { v: 1 as const, system, operation: 'verify', operator: { id: `cb.${k}`, ip: '10.0.0.1' }, purpose: { code: 'HT-KHAISINH' } };
+      bodies.push({ ...base, ts: at(k), eventId: `i${k}`, type: 'lookup.intent', requestId: `r${k}` });
+      bodies.push({ ...base, ts: at(k + 1), eventId: `h${k}`, type: 'cache.hit', source: 'cache', requestId: `r${k - 3}`, outcome: 'match', detail: { ts: 'not the event time', type: 'x' } });
+      if (k !== 600) bodies.push({ ...base, ts: at(k + 2), eventId: `o${k}`, type: 'lookup.outcome', intentId: `i${k}`, requestId: `r${k}`, outcome: 'match' });
+    }
+    const { lines } = chain.linkLines(bodies);
+    // One outcome rewritten by a tool (members in another order): no longer in this writer's form.
+    const j = lines.findIndex((l) => l.includes('"eventId":"o300"'));
+    const { hash, ...rest } = JSON.parse(lines[j]!) as Record<string, unknown>;
+    lines[j] = JSON.stringify({ hash, ...rest });
+    await writeFile(join(directory, 'w', '2026-11-23.jsonl'), `${lines.join('\n')}\n`);
+    const sink = new JsonlAuditSink({ directory, instance: 'w', clock: () => Date.parse('2026-11-23T23:59:00.000+07:00') });
+    const recovery = await sink.open();
+    await sink.close();
+    expect(recovery.danglingIntents.map((e) => e.eventId)).toEqual(['i600']);
+    expect(recovery.danglingIntents[0]).toMatchObject({ type: 'lookup.intent', operator: { id: 'cb.600' }, requestId: 'r600', seq: 601 });
+  });
 });
