@@ -1,20 +1,27 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
+import { pack, unpack } from './pack.js';
 import type { CachedEntry, CacheStore } from './types.js';
 
 const GET = `return redis.call('GET', KEYS[1])`;
-/** KEYS: entry, subject index. ARGV: value, ttl ms. The index lives as long as its longest entry. */
+/**
+ * KEYS: entry, subject index. ARGV: value, ttl ms, the entry's cache key (what follows `<prefix>:c:`:
+ * the index holds that, not the whole Redis key). The index lives as long as its longest entry.
+ */
 const SET = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('SADD', KEYS[2], ARGV[3])
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1`;
+/** KEYS: subject index. ARGV: `<prefix>:c:`. A member that starts with '{' is a whole key (written by 0.1). */
 const INVALIDATE = `
 local keys = redis.call('SMEMBERS', KEYS[1])
 local n = 0
-for _, k in ipairs(keys) do n = n + redis.call('DEL', k) end
+for _, k in ipairs(keys) do
+  if string.sub(k, 1, 1) == '{' then n = n + redis.call('DEL', k) else n = n + redis.call('DEL', ARGV[1] .. k) end
+end
 redis.call('DEL', KEYS[1])
 return n`;
 const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end return 0`;
@@ -95,18 +102,19 @@ export class RedisCacheStore implements CacheStore {
     const raw = await this.#scripts.get.run([this.keyOf(key)], []);
     if (raw === null || raw === undefined) return undefined;
     try {
-      return JSON.parse(this.#open(String(raw), key)) as CachedEntry;
+      const plain = this.#open(String(raw), key);
+      return plain.startsWith('{') ? (JSON.parse(plain) as CachedEntry) : unpack(plain); // '{': JSON, as 0.1 wrote it
     } catch {
       return undefined; // written with another key (rotation) or tampered with: a miss, never an error
     }
   }
 
   async set(key: string, subject: string, entry: CachedEntry, ttlMs: number): Promise<void> {
-    await this.#scripts.set.run([this.keyOf(key), `${this.#prefix}:s:${subject}`], [this.#seal(JSON.stringify(entry), key), String(Math.max(1, Math.ceil(ttlMs)))]);
+    await this.#scripts.set.run([this.keyOf(key), `${this.#prefix}:s:${subject}`], [this.#seal(pack(entry), key), String(Math.max(1, Math.ceil(ttlMs))), key]);
   }
 
   async invalidateSubject(subject: string): Promise<number> {
-    return Number(await this.#scripts.invalidate.run([`${this.#prefix}:s:${subject}`], []));
+    return Number(await this.#scripts.invalidate.run([`${this.#prefix}:s:${subject}`], [this.keyOf('')]));
   }
 
   /** Not tracked for a shared store (it would need a SCAN of Redis): always `-1`. */

@@ -1,5 +1,5 @@
 /** One contract for every CacheStore: memory, and Redis through ioredis and node-redis. */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryCacheStore, RedisCacheStore, type CachedEntry, type CacheStore } from '../../src/index.js';
 import { contractRedisClients } from '../services.js';
@@ -96,6 +96,37 @@ describe.skipIf(!ioredis)('RedisCacheStore specifics', () => {
     bytes[bytes.length - 1]! ^= 1;
     await ioredis!.set(store.keyOf('k'), bytes.toString('base64'));
     expect(await store.get('k')).toBeUndefined();
+  });
+
+  it('keeps a cached answer compactly: the value and the citizen index hold a few dozen bytes, not the JSON and whole keys', async () => {
+    const prefix = `c-${randomUUID()}`;
+    const store = new RedisCacheStore({ client: ioredis!, prefix, encryptionKey: key32 });
+    const uuid = randomUUID();
+    const e: CachedEntry = { ...entry(1), answer: { found: true, match: true, detail: 'fields', fields: { fullName: true, dateOfBirth: true } }, requestId: uuid, purpose: 'A|B~C' }; // a purpose may hold any character
+    await store.set('subj1detail1', 'subj1', e, 60_000);
+    expect(await store.get('subj1detail1')).toEqual(e);
+    const raw = (await ioredis!.get(store.keyOf('subj1detail1')))!;
+    expect(Buffer.from(raw, 'base64').length).toBeLessThan(28 + 60); // iv + tag + the packed answer
+    expect(await ioredis!.smembers(`{${prefix}}:s:subj1`)).toEqual(['subj1detail1']);
+  });
+
+  it('reads and invalidates what 0.1 wrote (JSON values, whole Redis keys in the citizen index)', async () => {
+    const prefix = `c-${randomUUID()}`;
+    const store = new RedisCacheStore({ client: ioredis!, prefix, encryptionKey: key32 });
+    const old = (key: string, e: CachedEntry): string => { // 0.1's #seal over JSON
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key32, iv);
+      c.setAAD(Buffer.from(key));
+      const body = Buffer.concat([c.update(JSON.stringify(e), 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+    };
+    await ioredis!.set(store.keyOf('oldk1'), old('oldk1', entry(1)), 'PX', 60_000);
+    await ioredis!.sadd(`{${prefix}}:s:old`, store.keyOf('oldk1'));
+    await store.set('oldk2', 'old', entry(2), 60_000); // a new entry of the same citizen
+    expect(await store.get('oldk1')).toEqual(entry(1));
+    expect(await store.invalidateSubject('old')).toBe(2);
+    expect(await store.get('oldk1')).toBeUndefined();
+    expect(await store.get('oldk2')).toBeUndefined();
   });
 
   it('a per-key lock for cross-process single-flight: one holder, released by its token only', async () => {
