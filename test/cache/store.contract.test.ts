@@ -73,6 +73,13 @@ describe('MemoryCacheStore', () => {
     store.set('xl', 'x', lookup, 60_000);
     expect(store.get('xv')).toEqual(verify);
     expect(store.get('xl')).toEqual(lookup);
+    // A purpose code may hold '|'; a request id of another form '|' or '~': given back as they were.
+    const odd: CachedEntry = { answer: { found: true, match: true, detail: 'fields', fields: { fullName: true, dateOfBirth: true } }, requestId: 'r|~1', checkedAt: 1_790_000_002_000, purpose: 'HT|KS' };
+    const oddPurpose: CachedEntry = { ...odd, requestId: id };
+    store.set('xo', 'x', odd, 60_000);
+    store.set('xp', 'x', oddPurpose, 60_000);
+    expect(store.get('xo')).toEqual(odd);
+    expect(store.get('xp')).toEqual(oddPurpose);
   });
 });
 
