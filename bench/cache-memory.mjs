@@ -6,19 +6,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { createClient } from '../dist/index.js';
 import { DiscardingAuditSink, SANDBOX_PURPOSES } from '../dist/testing/index.js';
+import { instantClientOptions } from './stats.mjs';
 
 const entries = Number(process.argv[2] ?? 1_000_000);
-const instant = async (url, init) => {
-  const body = String(url).endsWith('/oauth2/token')
-    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
-    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
-};
 global.gc();
 const base = process.memoryUsage();
 const client = createClient({
-  baseUrl: 'http://127.0.0.1:9', credentials: { clientId: 'bench', clientSecret: 'Xk9#mQ2v!Lp7zR4tW8nB3cJ6hY1sD5fG' }, fetch: instant,
-  system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES, quota: { lockThreshold: 1e9 },
+  ...instantClientOptions, purposes: SANDBOX_PURPOSES, quota: { lockThreshold: 1e9 },
   cache: { maxEntries: entries }, audit: { sink: new DiscardingAuditSink() },
 });
 for (let i = 0; i < entries; i++) {

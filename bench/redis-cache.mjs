@@ -6,16 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient, createRedisStores } from '../dist/index.js';
 import { SANDBOX_PURPOSES } from '../dist/testing/index.js';
-import { chainOnlySink } from './stats.mjs';
+import { chainOnlySink, instantClientOptions } from './stats.mjs';
 
 const REDIS_URL = process.env.DANCU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const instant = async (url, init) => {
-  const body = String(url).endsWith('/oauth2/token')
-    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
-    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
-};
 
 async function usage(redis, match) {
   const out = { keys: 0, bytes: 0, byKind: {} };
@@ -54,8 +48,7 @@ export async function benchRedisCache({ n = 2000 } = {}) {
   const prefix = `bench-${randomUUID()}`;
   const stores = createRedisStores({ client: redis, prefix });
   const client = createClient({
-    baseUrl: 'http://127.0.0.1:9', credentials: { clientId: 'bench', clientSecret: 'Xk9#mQ2v!Lp7zR4tW8nB3cJ6hY1sD5fG' }, fetch: instant,
-    system: { id: 'bench', unitCode: 'BENCH', version: '0' }, purposes: SANDBOX_PURPOSES,
+    ...instantClientOptions, purposes: SANDBOX_PURPOSES,
     quota: { lockThreshold: 1e9 }, cache: { store: stores.cache, secret: 'bench-cache-secret-0123456789abcdef' }, guards: { store: stores.guards },
     audit: { sink: await chainOnlySink() },
   });

@@ -27,3 +27,20 @@ export async function chainOnlySink() {
   const { DiscardingAuditSink } = await import('../dist/testing/index.js');
   return new DiscardingAuditSink();
 }
+
+/**
+ * A `fetch` that answers at once with the reference protocol's answers, built in memory: a client
+ * over it measures dancu's own work, with no socket and no sandbox in the process.
+ */
+export const instantFetch = async (url, init) => {
+  const body = String(url).endsWith('/oauth2/token')
+    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
+    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+};
+
+/** Client options for a client over {@link instantFetch} (credentials strong enough to be accepted). */
+export const instantClientOptions = {
+  baseUrl: 'http://127.0.0.1:9', credentials: { clientId: 'bench', clientSecret: 'Xk9#mQ2v!Lp7zR4tW8nB3cJ6hY1sD5fG' }, fetch: instantFetch,
+  system: { id: 'bench', unitCode: 'BENCH', version: '0' },
+};

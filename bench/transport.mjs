@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { createClient } from '../dist/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../dist/testing/index.js';
-import { chainOnlySink, median, pct } from './stats.mjs';
+import { chainOnlySink, instantFetch, median, pct } from './stats.mjs';
 
 export async function benchTransport({ rounds: ROUNDS = 7, calls: CALLS = 400 } = {}) {
 const CONCURRENT = 64; // callers in flight
@@ -66,12 +66,7 @@ const people = sandbox.population.map(({ idNumber, fullName, dateOfBirth }) => (
 // dancu's own work on a miss: the same client over a fetch that answers at once (the reference
 // protocol's answers, built in memory), next to that fetch alone. The difference is what dancu adds
 // around the exchange: validation, guards, quota, two chained audit events, the answer's schema.
-const instantAnswer = async (url, init) => {
-  const body = String(url).endsWith('/oauth2/token')
-    ? JSON.stringify({ access_token: 'instant', token_type: 'Bearer', expires_in: 3600 })
-    : JSON.stringify({ MaYeuCau: JSON.parse(init.body).MaYeuCau, TonTai: true, KetQua: { TrungKhop: true, HoVaTen: true, NgayThangNamSinh: true } });
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
-};
+const instantAnswer = instantFetch;
 const clientI = await benchClient({ fetch: instantAnswer, audit: { sink: await chainOnlySink() } }); // CPU only: no disk
 async function ownWork() {
   const n = 2_000;
