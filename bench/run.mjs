@@ -124,8 +124,8 @@ callers, and the rest spent on several keyed hashes, a generic canonical seriali
 per hit. In order of effect: the group commit hands the
 next batch to the disk before it acknowledges the previous one, and releases acknowledgements 16 per
 turn of the event loop (releasing 64 at once made batches of 1 and 63 alternate); the JSONL sink
-writes each batch with one \`O_DSYNC\` write on a descriptor kept open while batches follow one
-another; events are serialised from the schema's sorted key lists and hashed with the one-shot
+writes each batch with one \`O_DSYNC\` write on a descriptor kept open while the writer is active (it used to close whenever the queue
+emptied); events are serialised from the schema's sorted key lists and hashed with the one-shot
 \`crypto.hash\`; one HMAC per cache key, the audit subject remembered under the key's hidden part;
 hot objects written literal-first (on Node 20, \`{ ...a, b }\` costs over 10× \`{ b, ...a }\`).
 
