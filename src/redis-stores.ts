@@ -15,6 +15,8 @@ export interface RedisStoresOptions {
   heartbeatMs?: number;
   /** See `RedisQuotaStoreOptions.recoveryMs` (default 3000). */
   recoveryMs?: number;
+  /** See `RedisQuotaStoreOptions.maxFloors` (default 10000). */
+  maxFloors?: number;
 }
 
 /** The three stores of a deployment, in one Redis under one prefix. */
@@ -39,7 +41,7 @@ export function createRedisStores(options: RedisStoresOptions): RedisStores {
   const common = { client: o.client as RedisClientLike, ...(o.prefix !== undefined ? { prefix: o.prefix } : {}) };
   const clock = o.clock !== undefined ? { clock: o.clock } : {};
   return {
-    quota: new RedisQuotaStore({ ...common, ...clock, ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}), ...(o.recoveryMs !== undefined ? { recoveryMs: o.recoveryMs } : {}) }),
+    quota: new RedisQuotaStore({ ...common, ...clock, ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}), ...(o.recoveryMs !== undefined ? { recoveryMs: o.recoveryMs } : {}), ...(o.maxFloors !== undefined ? { maxFloors: o.maxFloors } : {}) }),
     cache: new RedisCacheStore(common),
     guards: new RedisGuardStore({ ...common, ...clock }),
   };

@@ -200,6 +200,31 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
     }
   });
 
+  it('maxFloors: a process remembers the most recently used day counts; its heartbeat sends them all once Redis lost its data', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const fast = { heartbeatMs: 50, recoveryMs: 300 };
+    const a = new RedisQuotaStore({ client: ioredis!, prefix, ...fast, maxFloors: 40 });
+    const b = new RedisQuotaStore({ client: nodeRedis!, prefix, ...fast });
+    const op = (i: number) => day(5, `operator-${i}.day`);
+    try {
+      for (let i = 0; i < 100; i++) expect(await a.reserve([day(1_000), op(i)], 1)).toMatchObject({ ok: true });
+      expect(a.floorCount).toBe(40); // global.day and the 39 operators seen last
+      await ioredis!.del(...(await ioredis!.keys(`{${prefix}}:*`)));
+      // a is idle: its heartbeat sends its 16 newest counts, sees a new life, then sends the other 24.
+      await new Promise((r) => setTimeout(r, 80));
+      expect(await b.reserve([day(1_000)], 1)).toMatchObject({ ok: false, recovering: {} });
+      await new Promise((r) => setTimeout(r, 350));
+      const used = async (i: number) => (await b.status([op(i)]))[0]!.used;
+      expect((await b.status([day(1_000)]))[0]!.used).toBe(100); // the deployment's count came back whole
+      expect(await used(99)).toBe(1); // in the probe
+      expect(await used(61)).toBe(1); // the oldest remembered: only in the full report
+      expect(await used(60)).toBe(0); // forgotten by a: the documented loss
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('a test clock far from Redis time keeps keys as long as that clock says (expiry is relative)', async () => {
     // Redis expires keys on its own clock; a deadline computed on an injected clock must become a
     // TTL, or a clock in the past deletes every key at once and a clock in the future keeps them for years.
@@ -271,7 +296,7 @@ describe.skipIf(!hasRedis)('RedisQuotaStore specifics', () => {
   });
 
   it('refuses a client it cannot adapt and a bad prefix', () => {
-    for (const bad of [{ client: {} }, { client: ioredis!, prefix: 'has space' }, { client: ioredis!, heartbeatMs: 1000, recoveryMs: 1500 }, undefined]) {
+    for (const bad of [{ client: {} }, { client: ioredis!, prefix: 'has space' }, { client: ioredis!, heartbeatMs: 1000, recoveryMs: 1500 }, { client: ioredis!, maxFloors: 0 }, undefined]) {
       expect(() => new RedisQuotaStore(bad as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     }
   });
