@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchAudit } from './audit.mjs';
+import { benchBottleneck } from './bottleneck.mjs';
 import { benchCache } from './cache.mjs';
 import { benchHitDurable } from './hit-durable.mjs';
 import { benchMicro } from './micro.mjs';
@@ -23,6 +24,7 @@ const results = {
   node: process.version,
   transport: await benchTransport({ rounds }),
   quota: await benchQuota({ rounds }),
+  bottleneck: await benchBottleneck(),
   redisCache: await benchRedisCache(),
   cache: await benchCache({ rounds }),
   hitDurable: await benchHitDurable({ rounds: Math.max(3, Math.min(rounds, 5)) }),
@@ -40,6 +42,36 @@ const results = {
   console.log(`\nHải Dương storm (dancu demo): ${dancu.calls} calls → ${dancu.upstreamRequests} upstream requests (${results.haiDuong.dedupRatio.toFixed(1)}× fewer), locked: ${dancu.locked}`);
 }
 if (values.json) console.log(JSON.stringify(results, null, 2));
+
+/** The Bottleneck comparison's table and what it shows (bench/bottleneck.mjs). */
+function bottleneckSection(b, f) {
+  const d = b.dancu, n = b.bottleneck, x = b.bottleneckFixed;
+  return `The peer a user would reach for first is Bottleneck 2.19.5 (the last release, 2019) with its Redis
+clustering over ioredis. \`node bench/bottleneck.mjs\`: ${b.processes} processes × ${b.callers} callers share one budget
+(dancu: a \`RedisQuotaStore\` day budget; Bottleneck: a \`reservoir\` under one limiter \`id\`), each with its
+defaults, alternated over ${b.rounds} rounds of ${b.ms / 1000} s on the shared Redis; then each against a
+redis-server of the bench's own, SIGKILLed 1 s into a 6 s run and restarted empty 100 ms later.
+
+| | RedisQuotaStore | Bottleneck (ioredis) | Bottleneck, Redis 7 error match fixed |
+|---|---|---|---|
+| reservations a second, all processes (median of rounds) | ${f(d.perSec)} | ${f(n.perSec)} | — |
+| latency of one reservation, p50 / p99 | ${f(d.p50ms, 3)} / ${f(d.p99ms, 3)} ms | ${f(n.p50ms, 3)} / ${f(n.p99ms, 3)} ms (\`schedule()\` until the job starts) | — |
+| Redis killed after a budget of ${f(d.kill.budget)} was spent: granted in all | ${f(d.kill.granted)} (overshoot ${f(d.kill.overshoot)}) | ${f(n.kill.granted)} (overshoot ${f(n.kill.overshoot)}); ${f(n.kill.errors)} calls rejected | ${f(x.kill.granted)} (**overshoot ${f(x.kill.overshoot)}**) |
+| Redis killed with budget left: granted in the 4.9 s after the restart | ${f(d.resume.afterRestart)} | **${f(n.resume.afterRestart)}**; ${f(n.resume.errors)} calls rejected | ${f(x.resume.afterRestart)} |
+
+RedisQuotaStore / Bottleneck, reservations a second: ${f(b.perSecRatio, 2)}×. What the table shows:
+- Bottleneck runs several scripts per job (register, submit, then free) and hands jobs out from a
+  local queue, so one reservation costs several round trips.
+- After Redis loses its data, Bottleneck's scripts answer \`SETTINGS_KEY_NOT_FOUND\`. Its
+  \`RedisDatastore\` would then re-run \`init\`, but it matches the message exactly and Redis 7 replies
+  \`ERR SETTINGS_KEY_NOT_FOUND\` (issues SGrondin/bottleneck#205, #219; the fix, #222, is an unmerged
+  pull request). So on Redis 7 every call is rejected until the process makes a new limiter.
+- With that match fixed (the third column strips \`ERR \`, as PR #222 does, and as Redis 6 behaves),
+  \`init\` runs with the limiter's *configured* \`reservoir\`: the spent budget is granted a second
+  time. A province's day budget would be spent twice on the day Redis restarts.
+- RedisQuotaStore refuses during its recovery window, then counts on from the highest count a
+  live process saw (docs/quotas.md, "Redis restarted"): no overshoot, and the service resumes.`;
+}
 
 if (!values['no-write']) {
   const f = (x, d = 0) => (typeof x === 'number' ? x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
@@ -152,6 +184,10 @@ side). What it does beyond the bare script: the stop key (a lock seen by any pro
 once), the epoch record that detects a Redis restart or flush and restores the day's counts from
 every process's floor, and per-day bases — what keeps the quota below the lock threshold across a
 Redis restart. It has not been made cheaper in this release.
+
+## Why dancu ships its own quota store: Bottleneck beside it
+
+${typeof results.bottleneck === 'string' ? results.bottleneck : bottleneckSection(results.bottleneck, f)}
 
 ## How the miss-path figure was reached
 
