@@ -29,4 +29,10 @@ describe('the docs say what the code does', () => {
     const doc = await read('docs/protocol.md');
     for (const [field, wire] of Object.entries(WIRE_FIELD_NAMES)) expect(doc).toContain(`| \`${field}\` | \`${wire}\``);
   });
+
+  it('testing-with-msw.md shows examples/vendor-tests/msw-guide.test.ts, which runs in this suite', async () => {
+    const doc = await read('docs/testing-with-msw.md');
+    const block = /```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBe(await read('examples/vendor-tests/msw-guide.test.ts'));
+  });
 });

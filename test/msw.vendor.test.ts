@@ -136,4 +136,31 @@ describe('vendor-style tests with msw', () => {
     );
     expect(r.citizen).toEqual({ fullName: 'A' });
   });
+
+  it('sandbox.client(): bound to the sandbox, options override; sandbox.close() closes the clients still open', async () => {
+    const own = await createSandbox({ listen: false, populationSize: 5 });
+    const local = setupServer(...sandboxHandlers(own));
+    server.close(); // one msw interceptor at a time
+    local.listen({ onUnhandledRequest: 'error' });
+    try {
+      const a = own.client();
+      const b = own.client({ purposes: [{ code: 'ONLY-THIS', title: 't', legalBasis: 'l', operations: ['verify'] }] });
+      const closed = own.client();
+      await closed.close();
+      expect(await registerBirth(a, person5(own, 0))).toBe('accepted');
+      expect(await b.verifyCitizen(person5(own, 1), { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } }).catch((e) => e.code)).toBe('ERR_PURPOSE_NOT_REGISTERED');
+      await own.close();
+      for (const c of [a, b, closed]) expect(await registerBirth(c, person5(own, 2)).catch((e) => e.code)).toBe('ERR_CLIENT_CLOSED');
+      expect(own.stats().total).toBe(1);
+      expect(() => own.client('no' as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    } finally {
+      local.close();
+      server.listen({ onUnhandledRequest: 'error' });
+    }
+  });
 });
+
+function person5(s: { population: readonly { idNumber: string; fullName: string; dateOfBirth: string }[] }, i: number) {
+  const { idNumber, fullName, dateOfBirth } = s.population[i]!;
+  return { idNumber, fullName, dateOfBirth };
+}

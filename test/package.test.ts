@@ -186,7 +186,8 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     // The msw guide's test uses vitest's globals; their shape is all it needs here.
     await writeFile(join(dir, 'vitest-shim.d.ts'), `declare module 'vitest' {
       type Fn = () => unknown; export const it: (name: string, fn: Fn) => void; export const beforeAll: (fn: Fn) => void;
-      export const afterAll: (fn: Fn) => void; export const afterEach: (fn: Fn) => void; export const expect: (v: unknown) => { toBe(x: unknown): void };
+      export const afterAll: (fn: Fn) => void; export const afterEach: (fn: Fn) => void; export const beforeEach: (fn: Fn) => void;
+      export const expect: (v: unknown) => { toBe(x: unknown): void; toContain(x: unknown): void };
     }`);
     await typecheck(['--module', 'nodenext', '--moduleResolution', 'nodenext', '--noUnusedLocals', 'false'], ['vitest-shim.d.ts', ...files]).catch((err: Error) => {
       // Name the doc and line of each failing block.
@@ -228,13 +229,15 @@ describe('the installed `dancu` binary', { timeout: 60_000 }, () => {
       DANCU_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), DANCU_WITNESS_TOKEN: 'w'.repeat(40),
     };
     // --offline: the example's database and witness are not on this machine (the live checks are in test/doctor.test.ts).
-    const good = await run(bin(), ['doctor', '--offline', '--config', join(process.cwd(), 'examples/deployment/dancu.config.json')], { cwd: dir, env });
+    // The example the help text names, as shipped in the package.
+    const good = await run(bin(), ['doctor', '--offline', '--config', 'node_modules/dancu/examples/deployment/dancu.config.json'], { cwd: dir, env });
     expect(good.stdout).toMatch(/^OK: every check passes \(2 warnings\)\.$/m);
     expect(good.stdout).toMatch(/^WARN  audit witness — declared; not checked offline/m);
     const bad = await run(bin(), ['doctor', '--offline', '--config', join(process.cwd(), 'test/fixtures/bad.config.json')], { cwd: dir }).catch((e: { code: number; stdout: string }) => e);
     expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL  audit trail fails closed/m) });
     const help = await run(bin(), ['doctor', '--help'], { cwd: dir });
     expect(help.stdout).toMatch(/regulators' *\n? *checklist/);
+    expect(help.stdout).toContain('node_modules/dancu/examples/');
   });
 
   it('audit keygen, witness, verify --public-key --witness, subject: the auditor\'s commands from the installed package', async () => {

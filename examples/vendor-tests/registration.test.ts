@@ -4,8 +4,8 @@
  */
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isDancuError, MemoryAuditSink, type DancuClient } from 'dancu';
-import { createSandbox, SANDBOX_PURPOSES } from 'dancu/testing';
+import { isDancuError, type DancuClient } from 'dancu';
+import { createSandbox } from 'dancu/testing';
 import { sandboxHandlers } from 'dancu/testing/msw';
 
 // ---- the vendor's code under test ----
@@ -28,12 +28,12 @@ for (const profile of ['reference', 'lgsp-soap'] as const) {
     const server = setupServer(...sandboxHandlers(sandbox));
     beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
     afterEach(() => sandbox.reset());
-    afterAll(() => server.close());
-    const client = () => createClient({
-      baseUrl: sandbox.url, credentials: sandbox.credentials, profile: sandbox.profile,
-      system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' }, purposes: SANDBOX_PURPOSES,
-      audit: { sink: new MemoryAuditSink() }, retry: { attempts: 1 },
+    afterAll(async () => {
+      server.close();
+      await sandbox.close();
     });
+    // A fresh client per test, bound to the sandbox (URL, credentials, profile, purposes, memory trail).
+    const client = () => sandbox.client({ system: { id: 'vendor-app', unitCode: 'UBND-X', version: '2.0.0' }, retry: { attempts: 1 } });
     const parent = (i: number) => {
       const { idNumber, fullName, dateOfBirth } = sandbox.population[i]!;
       return { idNumber, fullName, dateOfBirth };

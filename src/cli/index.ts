@@ -72,7 +72,7 @@ TLS, and the guards. Each line is PASS, WARN or FAIL with the reason; no secret 
 live: it opens the audit sink with audit.signingKey (chain "doctor-<host>"), reads the checkpoint
 back and checks its signature with the public key, and asks audit.witness ({ "directory" },
 { "url", "token" } or { "postgres" }) for it. Exit 1 if any check fails.
-See examples/deployment/dancu.config.json.
+See examples/deployment/dancu.config.json (in the package: node_modules/dancu/examples/).
 
 Options:
   --config <file>    The deployment file (JSON)

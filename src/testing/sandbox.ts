@@ -12,6 +12,10 @@ import type { AuditEventBody } from '../audit/schema.js';
 import type { AuditSink } from '../audit/sink.js';
 import { ConfigError } from '../errors.js';
 import { optionsObject } from '../internal/options.js';
+import { createClient } from '../client.js';
+import type { DancuClient } from '../api.js';
+import type { DancuClientOptions } from '../options.js';
+import { MemoryAuditSink } from '../audit/sink.js';
 
 /** Options of {@link createSandbox}. */
 export interface SandboxOptions extends SimulatorOptions {
@@ -64,7 +68,15 @@ export interface Sandbox {
   inject(kind: FaultKind, count?: number): void;
   /** Invalidate every issued access token. */
   expireTokens(): void;
-  /** Stop the HTTP server (if any). */
+  /**
+   * A new client bound to this sandbox: its `url`, `credentials` and `profile`, `SANDBOX_PURPOSES`,
+   * a test system identity and an in-memory audit trail (`MemoryAuditSink`); `options` override any
+   * of them. One per test (made in `beforeEach`, closed in `afterEach`) keeps tests apart: a client
+   * remembers a lock, an open breaker and its quota until Vietnam midnight, which `reset()` (the
+   * upstream's side) does not clear. `close()` closes the clients not closed yet.
+   */
+  client(options?: Partial<DancuClientOptions>): DancuClient;
+  /** Close the clients made by `client()` that are still open, then stop the HTTP server (if any). */
   close(): Promise<void>;
   /** The simulator itself, for advanced tests. */
   readonly simulator: Simulator;
@@ -140,6 +152,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   let server: Server | undefined;
   let url = 'https://sandbox.dancu.test';
   if (shouldListen) ({ server, url } = await listen(gateway, host, port, tls));
+  const clients = new Set<DancuClient>();
   return {
     url,
     profile: clientProfile,
@@ -150,7 +163,26 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     reset: () => sim.reset(),
     inject: (kind, count) => sim.inject(kind, count),
     expireTokens: () => sim.expireTokens(),
+    client: (options) => {
+      const made = createClient({
+        baseUrl: url,
+        credentials: sim.credentials,
+        profile: clientProfile,
+        system: { id: 'sandbox-test', unitCode: 'UBND-SANDBOX', version: '0.0.0' },
+        purposes: SANDBOX_PURPOSES,
+        audit: { sink: new MemoryAuditSink() },
+        ...optionsObject<Partial<DancuClientOptions>>(options ?? {}, 'sandbox.client'),
+      });
+      clients.add(made);
+      const close = made.close.bind(made);
+      made.close = () => {
+        clients.delete(made);
+        return close();
+      };
+      return made;
+    },
     close: async () => {
+      await Promise.all([...clients].map((c) => c.close()));
       if (server) await closeServer(server);
     },
     simulator: sim,
