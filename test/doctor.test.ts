@@ -3,11 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generateAuditKeyPair } from '../src/audit/index.js';
 import { doctor, doctorLines, loadDeploymentFile } from '../src/cli/doctor.js';
 import { doctorLive } from '../src/cli/doctor-live.js';
 
+const run = promisify(execFile);
 const NOW = Date.parse('2026-11-23T03:00:00Z');
 const env = {
   DANCU_CLIENT_SECRET: 'Rotated-Strong-Secret-42!',
@@ -85,6 +88,33 @@ describe('dancu doctor', () => {
   it('a missing environment variable is a failure, not a guess', async () => {
     const { DANCU_AUDIT_SECRET: _, ...partial } = env;
     const checks = doctor(await loadDeploymentFile('examples/deployment/dancu.config.json'), partial, NOW);
-    expect(checks).toContainEqual({ level: 'fail', check: 'environment variable set', reason: 'audit.secret → ${DANCU_AUDIT_SECRET} is not set' });
+    expect(checks).toContainEqual({ level: 'fail', check: 'environment variable DANCU_AUDIT_SECRET set', reason: 'not set; used by audit.secret' });
+    expect(checks.filter((c) => c.level === 'fail')).toHaveLength(1);
+  });
+
+  it('with no variable set, each is reported once (with every option using it) and nothing that follows from it', async () => {
+    const checks = await doctorLive(await loadDeploymentFile('examples/deployment/dancu.config.json'), {}, NOW);
+    const fails = checks.filter((c) => c.level === 'fail');
+    expect(fails.map((c) => c.check)).toEqual(Object.keys(env).map((name) => `environment variable ${name} set`));
+    expect(fails.find((c) => c.check.includes('REDIS_URL'))?.reason).toBe('not set; used by quota.store.redis, cache.store.redis');
+    // The signing key is unset: the live checks say so instead of "not checked offline".
+    expect(checks.find((c) => c.check === 'audit witness')).toMatchObject({ level: 'warn', reason: expect.stringContaining('unset') });
+  });
+});
+
+describe('the CLI on a path it cannot read: one line and the fix, never a raw errno', () => {
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', new URL('../src/cli/index.ts', import.meta.url).pathname, ...args]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+  it.each([
+    [['doctor', '--config', '/no/such/dancu.config.json'], 'dancu doctor: cannot read /no/such/dancu.config.json: no such file or directory.\n  Fix: check the path given to --config (an example ships in node_modules/dancu/examples/deployment/dancu.config.json).\n'],
+    [['doctor', '--config', tmpdir()], `dancu doctor: cannot read ${tmpdir()}: it is a directory, where a file was expected.\n  Fix: check the path given to --config (an example ships in node_modules/dancu/examples/deployment/dancu.config.json).\n`],
+    [['audit', 'verify', '/no/such/trail'], 'dancu audit verify: no audit trail directory at "/no/such/trail".\n  Fix: pass the directory that holds the trail (the client\'s audit.directory, default ./dancu-audit).\n'],
+    [['audit', 'prune', '/no/such/trail', '--before', '2026-01-01'], 'dancu audit prune: no audit trail directory at "/no/such/trail".\n  Fix: pass the directory that holds the trail (the client\'s audit.directory, default ./dancu-audit).\n'],
+    [['audit', 'seal', tmpdir(), '--before', '2026-01-01', '--signing-key-file', '/no/such.pem'], 'dancu audit seal: cannot read /no/such.pem: no such file or directory.\n  Fix: check the path given to --signing-key-file.\n'],
+  ])('dancu %s', async (args, expected) => {
+    expect(await cli(...args)).toEqual({ code: 2, stderr: expected });
   });
 });

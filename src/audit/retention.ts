@@ -18,7 +18,7 @@ const badArg = (path: string, message: string) => new ValidationError('ERR_INPUT
 
 async function chainDirs(trail: string): Promise<Array<{ instance: string; dir: string }>> {
   const names = await readdir(trail).catch(() => {
-    throw badArg('directory', 'no audit trail directory at this path');
+    throw badArg('directory', `no audit trail directory at ${JSON.stringify(String(trail))}`);
   });
   const out: Array<{ instance: string; dir: string }> = [];
   for (const name of names.sort()) {

@@ -39,7 +39,7 @@ async function listDir(path: string): Promise<string[]> {
     return await readdir(path);
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
-    if (['ENOENT', 'ENOTDIR'].includes(code) || code.startsWith('ERR_INVALID_ARG')) throw badArg('path', 'no audit trail directory at this path');
+    if (['ENOENT', 'ENOTDIR'].includes(code) || code.startsWith('ERR_INVALID_ARG')) throw badArg('path', `no audit trail directory at ${JSON.stringify(String(path))}`);
     throw err;
   }
 }

@@ -33,6 +33,11 @@ export async function doctorLive(raw: unknown, env: NodeJS.ProcessEnv = process.
     }
   }
   const key = audit['signingKey'];
+  if (key === '') {
+    // Declared as a variable that is not set (reported once above): nothing to check it with.
+    replace(CHECK, { level: 'warn', check: CHECK, reason: 'not checked live: audit.signingKey comes from an unset variable (above)' });
+    if (declared.witness) replace('audit witness', { level: 'warn', check: 'audit witness', reason: 'not checked live: it needs a checkpoint signed with audit.signingKey (unset, above)' });
+  }
   if (typeof key !== 'string' || key === '') return checks;
   const pools: Array<{ end(): Promise<void> }> = [];
   try {

@@ -36,7 +36,9 @@ const REF = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
 
 /** Read a deployment file (JSON). `${ENV}` references are resolved by {@link doctor}. */
 export async function loadDeploymentFile(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw Object.assign(err, { path: err.path ?? path }); // EISDIR comes without the path
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -48,13 +50,13 @@ function get(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
-/** Replace `${NAME}` strings by the environment's values; note the missing ones and the literal secrets. */
-function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: string[]): unknown {
+/** Replace `${NAME}` strings by the environment's values; note where an unset variable is used. */
+function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: Map<string, string[]>): unknown {
   if (typeof value === 'string') {
     const m = REF.exec(value);
     if (!m) return value;
     const v = env[m[1]!];
-    if (v === undefined || v === '') missing.push(`${path} → \${${m[1]}}`);
+    if (v === undefined || v === '') missing.set(m[1]!, [...(missing.get(m[1]!) ?? []), path]);
     return v ?? '';
   }
   if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, `${path}.${i}`, missing));
@@ -63,7 +65,6 @@ function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missin
   }
   return value;
 }
-
 
 export interface Declared {
   quotaStore: 'memory' | 'redis';
@@ -152,9 +153,13 @@ function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: Doctor
       out.push({ level: 'pass', check: `secret ${p} from the environment`, reason: `referenced as ${v}` });
     }
   }
-  const missing: string[] = [];
+  // An unset variable is one finding, named once with every option that uses it; what its empty
+  // value would make fail (a secret too short, a date that is none) is not reported again.
+  const missing = new Map<string, string[]>();
   const resolved = substitute(raw, env, '', missing) as DeploymentFile;
-  for (const m of missing) out.push({ level: 'fail', check: 'environment variable set', reason: `${m} is not set` });
+  for (const [name, paths] of missing) out.push({ level: 'fail', check: `environment variable ${name} set`, reason: `not set; used by ${paths.join(', ')}` });
+  const unsetPaths = [...missing.values()].flat();
+  const unset = (path: string) => unsetPaths.some((m) => path === m || path.startsWith(`${m}.`));
   const { options, declared, problems } = materialise(resolved);
   out.push(...problems);
 
@@ -167,7 +172,9 @@ function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: Doctor
     out.push({ level: 'pass', check: 'options valid (same schema as createClient)', reason: 'no problem found' });
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const i of err.issues) out.push({ level: 'fail', check: `option ${i.path || '(root)'}`, reason: `${i.message} (received ${i.received}); fix: ${i.fix}` });
+      const issues = err.issues.filter((i) => !unset(i.path));
+      for (const i of issues) out.push({ level: 'fail', check: `option ${i.path || '(root)'}`, reason: `${i.message} (received ${i.received}); fix: ${i.fix}` });
+      if (issues.length === 0) out.push({ level: 'pass', check: 'options valid (same schema as createClient)', reason: 'no problem found but the unset variables above' });
     } else {
       out.push({ level: 'fail', check: 'options', reason: isDancuError(err) ? err.code : String((err as Error).message ?? err) });
     }
@@ -178,10 +185,10 @@ function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: Doctor
   const weak = secretProblems(String(creds['clientId'] ?? ''), secret, policy, typeof systemId === 'string' ? [systemId] : []);
   const issued = creds['issuedAt'] === undefined ? undefined : new Date(String(creds['issuedAt']));
   const age = issued && !Number.isNaN(issued.getTime()) ? secretAgeDays(issued, now) : undefined;
-  out.push(weak.length > 0
+  if (!unset('credentials.clientSecret') && !unset('credentials.clientId')) out.push(weak.length > 0
     ? { level: 'fail', check: 'credentials: no weak or default secret', reason: `ERR_CREDENTIALS_WEAK: ${weak.join('; ')}` }
     : { level: 'pass', check: 'credentials: no weak or default secret', reason: 'the credential policy accepts the client secret' });
-  out.push(age === undefined
+  if (!unset('credentials.issuedAt')) out.push(age === undefined
     ? { level: 'fail', check: 'credentials: age known and within the policy', reason: 'set credentials.issuedAt so the client can warn before and refuse after the maximum age' }
     : age > policy.maxAgeDays
       ? { level: 'fail', check: 'credentials: age known and within the policy', reason: `ERR_CREDENTIALS_EXPIRED: issued ${Math.floor(age)} days ago, at most ${policy.maxAgeDays}` }

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
 import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
 import { doctorLive } from './doctor-live.js';
+import { cliErrorMessage } from './errors.js';
 import { demoExitCode, runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { createSandbox } from '../testing/index.js';
 
@@ -189,7 +190,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(cliErrorMessage(err, process.argv.slice(2)));
     process.exitCode = 2;
   },
 );
