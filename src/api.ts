@@ -6,6 +6,7 @@ import type { CallContext, LookupContext } from './context.js';
 import type { CacheStats, ResultSource } from './cache/dedup.js';
 import type { PurposeDefinition } from './purpose/registry.js';
 import type { QuotaStatus } from './quota/manager.js';
+import type { ReadyOptions, ReadyReport } from './readiness.js';
 import type { ClientSession, SessionOptions } from './session.js';
 import type { VerifyAnswer } from './transport/types.js';
 
@@ -108,6 +109,21 @@ export interface DancuClient {
     /** Hits, misses, joins and size since the client started. */
     stats(): Promise<CacheStats>;
   };
+  /**
+   * For a readiness probe, before traffic reaches this process: opens the audit trail (records
+   * `config.loaded`), reaches the quota, cache and guard stores (a Redis store loads its scripts),
+   * and with `{ token: true }` fetches an access token. Rejects as a call would: `ERR_AUDIT_UNAVAILABLE`
+   * (sink unwritable, database down), `ERR_QUOTA_UNAVAILABLE` (quota store down), `ERR_UNAUTHORIZED`
+   * (wrong credentials). A cache or guard store that does not answer is reported `degraded`: calls
+   * work around it. Nothing is sent to the population service and no quota is used.
+   *
+   * @example
+   * ```ts
+   * const r = await client.ready({ token: true }) // rejects: not ready; see docs/deployment.md
+   * if (r.cache === 'degraded') console.warn('serving without the shared cache', r.causes?.cache)
+   * ```
+   */
+  ready(options?: ReadyOptions): Promise<ReadyReport>;
   /** sha256 fingerprint of the configuration (no secrets), for the audit trail and `doctor`. */
   readonly fingerprint: string;
   /** Close pooled connections and the audit trail (flushed, final checkpoint). Later calls fail with `ERR_CLIENT_CLOSED`. */

@@ -9,6 +9,7 @@ import { parseIdNumber } from './citizen/id-number.js';
 import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { resolveOptions, type DancuClientOptions } from './config.js';
 import { buildRuntime, type Runtime } from './runtime.js';
+import { checkReady, type ReadyOptions, type ReadyReport } from './readiness.js';
 import type { CallContext, LookupContext } from './context.js';
 import { ClientClosedError, GuardError, isDancuError, UpstreamError, UpstreamLockedError, ValidationError } from './errors.js';
 import { Guards, type GuardVerdict } from './guard/guards.js';
@@ -193,14 +194,14 @@ class Client implements DancuClient {
     stats: (): Promise<CacheStats> => this.#dedup.stats(),
   };
 
-  readonly quota = {
-    status: async (of: { operatorId?: string; purposeCode?: string } = {}): Promise<QuotaStatus> => {
-      if (typeof of !== 'object' || of === null) throw new ValidationError('ERR_INPUT_INVALID', '(input)', 'invalid_type', 'pass { operatorId?, purposeCode? } or nothing');
-      const bad = (['operatorId', 'purposeCode'] as const).find((k) => of[k] !== undefined && typeof of[k] !== 'string');
-      if (bad) throw new ValidationError('ERR_INPUT_INVALID', bad, 'invalid_type', 'must be a string');
-      return this.#quota.status({ unitCode: this.#opts.system.unitCode, operatorId: of.operatorId, purposeCode: of.purposeCode });
-    },
-  };
+  readonly quota = { status: async (of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus> => this.#quota.statusOf(of, this.#opts.system.unitCode) };
+
+  /** See `DancuClient.ready`: the trail, the stores and (optionally) the token, as a readiness probe asks. */
+  async ready(options?: ReadyOptions): Promise<ReadyReport> {
+    this.#assertOpen();
+    const { quota, cache, guards } = this.#opts;
+    return checkReady({ openTrail: () => this.#trail.ready(), quota: quota.store, cache: cache.enabled ? cache.store : undefined, guards: guards.store, token: () => this.#attempts.upstream.token() }, options);
+  }
 
   get purposes(): readonly PurposeDefinition[] { return this.#purposes.list(); }
   get fingerprint(): string { return this.#opts.fingerprint; }

@@ -49,6 +49,7 @@ export { MemoryQuotaStore } from './quota/memory-store.js';
 export type { MemoryQuotaStoreOptions } from './quota/memory-store.js';
 export { RedisQuotaStore } from './quota/redis-store.js';
 export type { RedisQuotaStoreOptions } from './quota/redis-store.js';
+export type { ReadyOptions, ReadyReport } from './readiness.js';
 export type { QuotaStore, BudgetSpec, BudgetStatus, ReservationResult, StopRequest, ActiveStop } from './quota/types.js';
 export type { QuotaStatus, CallPriority } from './quota/manager.js';
 export type { RedisScriptClient, RedisClientLike, RedisConnection } from './internal/redis.js';

@@ -98,6 +98,11 @@ export class RedisCacheStore implements CacheStore {
     return `${this.#prefix}:c:${key}`;
   }
 
+  /** Load the six scripts (SCRIPT LOAD): rejects if Redis does not answer. */
+  async ready(): Promise<void> {
+    await Promise.all(Object.values(this.#scripts).map((s) => s.load()));
+  }
+
   async get(key: string): Promise<CachedEntry | undefined> {
     const raw = await this.#scripts.get.run([this.keyOf(key)], []);
     if (raw === null || raw === undefined) return undefined;

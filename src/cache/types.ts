@@ -33,4 +33,9 @@ export interface CacheStore {
   release?(key: string, token: string): Promise<void>;
   /** Whether another process currently holds `key`. */
   held?(key: string): Promise<boolean>;
+  /**
+   * Optional: reach the store and load what it needs (a Redis store loads its scripts), rejecting
+   * if it cannot. `client.ready()` calls it; a store without it is taken as ready.
+   */
+  ready?(): Promise<void>;
 }

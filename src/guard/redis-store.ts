@@ -91,6 +91,11 @@ export class RedisGuardStore implements GuardStore {
     this.#clock = options.clock;
   }
 
+  /** Load the four scripts (SCRIPT LOAD): rejects if Redis does not answer. */
+  async ready(): Promise<void> {
+    await Promise.all([this.#distinct.load(), this.#record.load(), this.#block.load(), this.#remember.load()]);
+  }
+
   async admitDistinct(key: string, member: string, max: number, windowMs: number): Promise<DistinctResult> {
     const k = this.#key(key);
     const r = (await this.#distinct.run([k, `${k}:denied`], [this.#now(), member, String(max), String(windowMs)])) as number[];

@@ -19,6 +19,11 @@ export interface GuardStore {
   block(key: string, forMs: number): Promise<boolean>;
   /** Remember `member` in the set `key` for `ttlMs`. `known` counts the members before this one. */
   remember(key: string, member: string, ttlMs: number): Promise<{ isNew: boolean; known: number }>;
+  /**
+   * Optional: reach the store and load what it needs (a Redis store loads its scripts), rejecting
+   * if it cannot. `client.ready()` calls it; a store without it is taken as ready.
+   */
+  ready?(): Promise<void>;
 }
 
 export interface DistinctResult {

@@ -49,6 +49,11 @@ export class RedisScript {
     this.#source = source;
   }
 
+  /** Load the script now (SCRIPT LOAD): proves Redis answers and the script compiles. */
+  async load(): Promise<void> {
+    this.#sha = await this.#client.scriptLoad(this.#source);
+  }
+
   async run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
     this.#sha ??= await this.#client.scriptLoad(this.#source);
     try {

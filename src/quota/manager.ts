@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, type DancuError } from '../errors.js';
+import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError, type DancuError } from '../errors.js';
 import { nextVietnamMidnight, toVietnamIso, type Clock } from '../internal/time.js';
 import { withTimeout } from '../internal/timeout.js';
 import { budgetsFor, localShare, type QuotaPlan, type QuotaSubject } from './budgets.js';
@@ -77,6 +77,16 @@ export class QuotaManager {
     const until = request.until === 'next-vietnam-day' ? nextVietnamMidnight(now) : now + request.until.forMs;
     this.#remember({ reason: request.reason, remainingMs: until - now });
     await this.#timed(this.#o.store.stop(request)).catch(() => undefined);
+  }
+
+  /** `client.quota.status(of)`: `of` checked as the public API's input (`ERR_INPUT_INVALID`), then {@link status}. */
+  statusOf(of: unknown, unitCode: string): Promise<QuotaStatus> {
+    if (of === undefined) of = {};
+    if (typeof of !== 'object' || of === null) throw new ValidationError('ERR_INPUT_INVALID', '(input)', 'invalid_type', 'pass { operatorId?, purposeCode? } or nothing');
+    const o = of as { operatorId?: unknown; purposeCode?: unknown };
+    const bad = (['operatorId', 'purposeCode'] as const).find((k) => o[k] !== undefined && typeof o[k] !== 'string');
+    if (bad) throw new ValidationError('ERR_INPUT_INVALID', bad, 'invalid_type', 'must be a string');
+    return this.status({ unitCode, operatorId: o.operatorId as string | undefined, purposeCode: o.purposeCode as string | undefined });
   }
 
   /**

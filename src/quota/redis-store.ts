@@ -315,6 +315,11 @@ export class RedisQuotaStore implements QuotaStore {
     }
   }
 
+  /** Load the three scripts (SCRIPT LOAD): rejects if Redis does not answer. */
+  async ready(): Promise<void> {
+    await Promise.all([this.#reserve.load(), this.#stop.load(), this.#activeStop.load()]);
+  }
+
   /** Stop the heartbeat. The store stays usable (a later reservation starts it again). */
   close(): void {
     this.#closed = true;

@@ -60,4 +60,9 @@ export interface QuotaStore {
   status(budgets: readonly BudgetSpec[]): BudgetStatus[] | Promise<BudgetStatus[]>;
   /** The shared stop in force, if any. */
   activeStop(): ActiveStop | undefined | Promise<ActiveStop | undefined>;
+  /**
+   * Optional: reach the store and load what it needs (a Redis store loads its scripts), rejecting
+   * if it cannot. `client.ready()` calls it; a store without it is taken as ready.
+   */
+  ready?(): Promise<void>;
 }
