@@ -1,7 +1,7 @@
 /**
  * The public shape of a client: its methods and results. The implementation is `client.ts`.
  */
-import type { CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
+import type { CitizenField, CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import type { CallContext, LookupContext } from './context.js';
 import type { CacheStats, ResultSource } from './cache/dedup.js';
 import type { PurposeDefinition } from './purpose/registry.js';
@@ -29,10 +29,13 @@ export interface ResultBase {
 /** Result of {@link DancuClient.verifyCitizen}. */
 export interface VerifyResult extends ResultBase, VerifyAnswer {}
 
-/** Result of {@link DancuClient.lookupCitizen}: only the fields asked for and allowed. */
-export interface LookupResult extends ResultBase {
+/**
+ * Result of {@link DancuClient.lookupCitizen}. `F` is the fields asked for: `citizen` has those
+ * (each present when the upstream holds it) and no others, also in its type.
+ */
+export interface LookupResult<F extends CitizenField = CitizenField> extends ResultBase {
   found: boolean;
-  citizen: CitizenRecord | null;
+  citizen: Pick<CitizenRecord, F> | null;
 }
 
 /** Input of {@link DancuClient.call}: the verify tuple for an `identity` operation, the ID number alone for an `idNumber` one. */
@@ -44,8 +47,12 @@ export interface CallResult<A extends { found: boolean } = { found: boolean; [ke
   answer: A;
 }
 
-/** A client of the population service. Create with {@link createClient}; one per deployment process. */
-export interface DancuClient {
+/**
+ * A client of the population service. Create with {@link createClient}; one per deployment process.
+ * `P` is the union of the registered purpose codes when `createClient` sees them as literals (the
+ * purposes written in the call, or a list declared `as const`); otherwise `string`.
+ */
+export interface DancuClient<P extends string = string> {
   /**
    * Check an (ID number, name, date of birth[, sex]) tuple against the national database.
    * Refused locally, with no network call, when the input is impossible or the purpose is not
@@ -60,12 +67,12 @@ export interface DancuClient {
    * if (!r.match) askForCorrection(r.fields)
    * ```
    */
-  verifyCitizen(input: VerifyCitizenInput, context: CallContext): Promise<VerifyResult>;
+  verifyCitizen(input: VerifyCitizenInput, context: CallContext<P>): Promise<VerifyResult>;
   /**
    * Read fields of a citizen record. `context.fields` lists what to read; every field must be
    * allowed by the purpose, and only those fields are returned.
    */
-  lookupCitizen(input: LookupCitizenInput, context: LookupContext): Promise<LookupResult>;
+  lookupCitizen<const F extends CitizenField>(input: LookupCitizenInput, context: LookupContext<P, F>): Promise<LookupResult<F>>;
   /**
    * Call an operation the wire profile declares beyond verify and lookup (`profile.extraOperations`),
    * e.g. `XacMinhThongTinChuHo`. The purpose must list it in `operations`; the input is validated
@@ -79,7 +86,7 @@ export interface DancuClient {
    * if (r.found && !r.answer.isHead) showHead(r.answer.head)
    * ```
    */
-  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: CallContext): Promise<CallResult<A>>;
+  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: CallContext<P>): Promise<CallResult<A>>;
   /** The registered purposes. */
   readonly purposes: readonly PurposeDefinition[];
   /** The client-side quota. */
@@ -101,7 +108,7 @@ export interface DancuClient {
    * await s.end()
    * ```
    */
-  session(options: SessionOptions): ClientSession;
+  session(options: SessionOptions): ClientSession<P>;
   /** The dedup cache. */
   readonly cache: {
     /** Drop every cached answer about a citizen (all operations, names, purposes). Returns how many. */

@@ -242,6 +242,6 @@ class Client implements DancuClient {
  * })
  * ```
  */
-export function createClient(options: DancuClientOptions): DancuClient {
-  return new Client(buildRuntime(resolveOptions(options)));
+export function createClient<const P extends string = string>(options: DancuClientOptions & { purposes: readonly PurposeDefinition<P>[] }): DancuClient<P> {
+  return new Client(buildRuntime(resolveOptions(options))) as DancuClient<P>;
 }

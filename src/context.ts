@@ -18,17 +18,21 @@ export interface OperatorContext {
   loginIp?: string;
 }
 
-/** Why the call is made. The code must be registered with `createClient({ purposes })`. */
-export interface PurposeContext {
+/**
+ * Why the call is made. The code must be registered with `createClient({ purposes })`; with the
+ * purposes written in the call (or `as const`), `P` is the union of their codes and a typo does not
+ * compile.
+ */
+export interface PurposeContext<P extends string = string> {
   /** Registered purpose code (the procedure code, `MaDVC` on the wire). */
-  code: string;
+  code: P;
   /** The dossier or case this call serves, so an auditor can trace it. Recommended. */
   dossierId?: string;
 }
 
 /** What every call must carry. Both members are required: there is no anonymous, purposeless call. */
-export interface CallContext {
-  purpose: PurposeContext;
+export interface CallContext<P extends string = string> {
+  purpose: PurposeContext<P>;
   operator: OperatorContext;
   /** Request id (`MaYeuCau`) to use; a UUID is generated when absent. 1–64 of `[A-Za-z0-9._-]`. */
   requestId?: string;
@@ -42,9 +46,9 @@ export interface CallContext {
 }
 
 /** Context of a lookup: which fields to return (data minimisation: there is no "all fields"). */
-export interface LookupContext extends CallContext {
-  /** Fields to return; each must be allowed by the purpose. At least one. */
-  fields: readonly CitizenField[];
+export interface LookupContext<P extends string = string, F extends CitizenField = CitizenField> extends CallContext<P> {
+  /** Fields to return; each must be allowed by the purpose. At least one. The result's type has these and no others. */
+  fields: readonly F[];
 }
 
 /** A context after validation. */

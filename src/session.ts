@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallInput, CallResult, LookupResult, VerifyResult } from './api.js';
 import type { AuditTrail } from './audit/trail.js';
-import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
+import type { CitizenField, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { validateContext, type CallContext, type LookupContext } from './context.js';
 import { SessionEndedError, ValidationError } from './errors.js';
 
@@ -22,22 +22,22 @@ export interface SessionOptions {
  * IP address of **this** request: a session is not an IP. The IP guard checks it, and the event
  * records it as `operator.ip` with the session's login IP as `operator.loginIp`.
  */
-export type SessionCallContext = Omit<CallContext, 'operator'> & {
+export type SessionCallContext<P extends string = string> = Omit<CallContext<P>, 'operator'> & {
   /** IP address of the request that makes this call (e.g. Fastify's `req.ip`), not the login's. Required. */
   ip: string;
 };
-export type SessionLookupContext = Omit<LookupContext, 'operator'> & {
+export type SessionLookupContext<P extends string = string, F extends CitizenField = CitizenField> = Omit<LookupContext<P, F>, 'operator'> & {
   /** IP address of the request that makes this call. Required. */
   ip: string;
 };
 
 /** An operator's session (login → calls → logout), each step on the audit trail. */
-export interface ClientSession {
+export interface ClientSession<P extends string = string> {
   readonly operator: { id: string; ip: string; sessionId: string; userAgent?: string };
-  verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext): Promise<VerifyResult>;
-  lookupCitizen(input: LookupCitizenInput, context: SessionLookupContext): Promise<LookupResult>;
+  verifyCitizen(input: VerifyCitizenInput, context: SessionCallContext<P>): Promise<VerifyResult>;
+  lookupCitizen<const F extends CitizenField>(input: LookupCitizenInput, context: SessionLookupContext<P, F>): Promise<LookupResult<F>>;
   /** `client.call` with the session's operator (see {@link DancuClient.call}). */
-  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: SessionCallContext): Promise<CallResult<A>>;
+  call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: SessionCallContext<P>): Promise<CallResult<A>>;
   /** Write `session.logout`. Later calls through the session fail with `ERR_SESSION_ENDED`. */
   end(): Promise<void>;
 }

@@ -11,9 +11,9 @@ export type Operation = 'verify' | 'lookup' | (string & {});
  * A purpose registered with the provincial police for this system: the procedure (thủ tục hành
  * chính) it serves, its legal basis, and what it may do. A call can only be made under one of these.
  */
-export interface PurposeDefinition {
+export interface PurposeDefinition<P extends string = string> {
   /** Procedure code (`MaDVC`), as registered upstream. 1–64 characters. */
-  code: string;
+  code: P;
   /** Human title, for audit reports. */
   title: string;
   /** Legal basis (law, decree, decision), recorded with every lookup for the auditor. */

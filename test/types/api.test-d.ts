@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, isDancuError, type DancuClient, type LookupResult, type VerifyResult } from '../../src/index.js';
+import { createClient, isDancuError, type CitizenField, type CitizenRecord, type DancuClient, type LookupResult, type PurposeDefinition, type VerifyResult } from '../../src/index.js';
 
 declare const client: DancuClient;
 const input = { idNumber: '079190012345', fullName: 'Nguyễn Văn An', dateOfBirth: '1990' };
@@ -20,7 +20,7 @@ describe('the public contract, checked by the compiler', () => {
     // @ts-expect-error unknown field name
     void client.lookupCitizen({ idNumber: input.idNumber }, { ...ctx, fields: ['salary'] });
     expectTypeOf(client.verifyCitizen(input, ctx)).resolves.toEqualTypeOf<VerifyResult>();
-    expectTypeOf(client.lookupCitizen({ idNumber: '1' }, { ...ctx, fields: ['fullName'] })).resolves.toEqualTypeOf<LookupResult>();
+    expectTypeOf(client.lookupCitizen({ idNumber: '1' }, { ...ctx, fields: ['fullName'] })).resolves.toEqualTypeOf<LookupResult<'fullName'>>();
   });
 
   it('results are typed', () => {
@@ -68,5 +68,38 @@ describe('the public contract, checked by the compiler', () => {
     }
     if (isDancuError(err, 'ERR_CREDENTIALS_WEAK')) expectTypeOf(err.problems).toEqualTypeOf<readonly string[]>();
     if (isDancuError(err, 'ERR_UPSTREAM')) expectTypeOf(err.status).toEqualTypeOf<number>();
+  });
+
+  it('purpose codes are the registered ones when createClient sees them as literals', () => {
+    const base = { baseUrl: 'https://x', credentials: { clientId: 'a', clientSecret: 'b' }, system: { id: 'a', unitCode: 'b', version: 'c' } };
+    const typed = createClient({
+      ...base,
+      purposes: [
+        { code: 'HT-KHAISINH', title: 't', legalBasis: 'l', operations: ['verify'] },
+        { code: 'DD-CAPGCN', title: 't', legalBasis: 'l', operations: ['verify', 'lookup'], fields: ['fullName', 'permanentAddress'] },
+      ],
+    });
+    expectTypeOf(typed).toEqualTypeOf<DancuClient<'HT-KHAISINH' | 'DD-CAPGCN'>>();
+    void typed.verifyCitizen(input, { purpose: { code: 'HT-KHAISINH' }, operator: ctx.operator });
+    // @ts-expect-error a typo in the purpose code does not compile
+    void typed.verifyCitizen(input, { purpose: { code: 'HT-KHAISIHN' }, operator: ctx.operator });
+    // @ts-expect-error nor through a session
+    void typed.session({ operatorId: 'cb', ip: '10.0.0.1' }).verifyCitizen(input, { purpose: { code: 'NOPE' }, ip: '10.0.0.1' });
+
+    const PURPOSES = [{ code: 'HT-CUTRU', title: 't', legalBasis: 'l', operations: ['verify'] }] as const; // declared elsewhere: as const
+    expectTypeOf(createClient({ ...base, purposes: PURPOSES })).toEqualTypeOf<DancuClient<'HT-CUTRU'>>();
+    const loose: PurposeDefinition[] = [...PURPOSES]; // a list typed PurposeDefinition[]: any string, checked at run time
+    expectTypeOf(createClient({ ...base, purposes: loose })).toEqualTypeOf<DancuClient<string>>();
+  });
+
+  it('a lookup result has the fields asked for and no others', async () => {
+    const r = await client.lookupCitizen({ idNumber: '1' }, { ...ctx, fields: ['fullName', 'sex'] });
+    expectTypeOf(r.citizen!.fullName).toEqualTypeOf<string | undefined>(); // present when the upstream holds it
+    expectTypeOf(r.citizen!.sex).toEqualTypeOf<'male' | 'female' | undefined>();
+    // @ts-expect-error not asked for: not in the result
+    void r.citizen!.permanentAddress;
+    const fields: CitizenField[] = ['fullName'];
+    const any = await client.lookupCitizen({ idNumber: '1' }, { ...ctx, fields }); // fields known only at run time
+    expectTypeOf(any.citizen).toEqualTypeOf<CitizenRecord | null>();
   });
 });
