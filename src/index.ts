@@ -1,4 +1,6 @@
 export { createClient } from './client.js';
+export { createClientFromConfig } from './config/from-file.js';
+export type { ClientFromConfigOptions } from './config/from-file.js';
 export type { DancuClient, VerifyResult, LookupResult, ResultSource, CallInput, CallResult } from './client.js';
 export type { CacheStats } from './cache/dedup.js';
 export type {

@@ -44,13 +44,18 @@ export function auditSettings(a: AuditOptions | undefined): AuditSettings {
   };
 }
 
+/** One chain per client: host, pid and a random part (the default `audit.instance`). */
+export function defaultAuditInstance(): string {
+  return `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'dancu'}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
 /**
  * The trail a client writes: its keys and its sink (JSONL by default). The default instance is one
  * chain per client (host, pid, random), so any number of clients can share a directory; whichever
  * starts next seals the chain of one that crashed.
  */
 export function buildAudit(s: AuditSettings, clock: Clock | undefined): AuditPlan {
-  const instance = s.instance ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'dancu'}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const instance = s.instance ?? defaultAuditInstance();
   const keys = deriveAuditKeys(s.secret, s.keyId);
   // Ed25519 when a signing key is given; HMAC under the audit secret otherwise (development).
   const signer: CheckpointSigner | undefined = s.signingKey !== undefined

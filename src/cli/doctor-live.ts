@@ -11,6 +11,9 @@ import { vietnamDayKey } from '../internal/time.js';
 import { oldestDay } from '../audit/retention.js';
 import { DirectoryWitness, type CheckpointWitness } from '../audit/witness.js';
 import { doctorParts, type Declared, type DoctorCheck } from './doctor.js';
+import type { DancuClient } from '../api.js';
+import { createClientFromConfig } from '../config/from-file.js';
+import { isDancuError } from '../errors.js';
 
 /**
  * `dancu doctor` without `--offline`: the checklist, and then what only a live check proves. It
@@ -121,5 +124,30 @@ async function checkWitness(w: NonNullable<Declared['witness']>, c: Checkpoint |
       : { level: 'fail', check, reason: 'the witness does not hold the checkpoint just written' };
   } catch (err) {
     return { level: 'fail', check, reason: `the witness could not be reached or refused: ${String((err as Error).message ?? err).slice(0, 200)}` };
+  }
+}
+
+/**
+ * `dancu doctor --connect`: start a client from the file as the application does
+ * (`createClientFromConfig`), then `client.ready({ token: true })`. The client's chain is named
+ * `doctor-connect-<host>`, so the trail shows the check was the doctor's.
+ */
+export async function connectCheck(raw: unknown, env: NodeJS.ProcessEnv = process.env): Promise<DoctorCheck> {
+  const check = 'client starts from this file (createClientFromConfig, then ready with a token)';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { level: 'fail', check, reason: 'the file is not a JSON object' };
+  const cfg = raw as Record<string, unknown>;
+  const audit = { ...(cfg['audit'] as Record<string, unknown> | undefined), instance: `doctor-connect-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'host'}` };
+  let client: DancuClient | undefined;
+  try {
+    client = await createClientFromConfig({ ...cfg, audit }, { env });
+    const r = await client.ready({ token: true });
+    const degraded = (['cache', 'guards'] as const).filter((k) => r[k] === 'degraded');
+    return degraded.length > 0
+      ? { level: 'warn', check, reason: `ready, but the ${degraded.join(' and ')} store${degraded.length > 1 ? 's' : ''} did not answer: calls work around it, without sharing` }
+      : { level: 'pass', check, reason: `audit trail, quota${r.cache === 'off' ? '' : ', cache'} and guards reached; token ${r.token === 'ok' ? 'obtained' : 'not needed by this profile'}` };
+  } catch (err) {
+    return { level: 'fail', check, reason: isDancuError(err) ? `${err.code}: ${err.message.split('\n')[0]!.slice(0, 300)}` : String((err as Error).message ?? err).slice(0, 300) };
+  } finally {
+    await client?.close().catch(() => undefined);
   }
 }

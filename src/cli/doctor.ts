@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { resolveOptions, type DancuClientOptions } from '../config.js';
 import { DEFAULT_CREDENTIAL_POLICY, secretAgeDays, secretProblems, type CredentialPolicy } from '../credentials/policy.js';
 import { ConfigError, isDancuError } from '../errors.js';
+import { get, materialise, REF, substitute, type Declared } from '../config/deployment-file.js';
+
+export { loadDeploymentFile, type Declared } from '../config/deployment-file.js';
 
 /**
  * A deployment configuration as a file: the options of `createClient`, in JSON, with declarative
@@ -32,97 +34,6 @@ export interface DoctorCheck {
 
 /** Options whose values are secrets: a literal in the file is itself a finding. */
 const SECRET_PATHS = ['credentials.clientSecret', 'cache.secret', 'audit.secret', 'audit.signingKey', 'tls.key', 'tls.passphrase'];
-const REF = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
-
-/** Read a deployment file (JSON). `${ENV}` references are resolved by {@link doctor}. */
-export async function loadDeploymentFile(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw Object.assign(err, { path: err.path ?? path }); // EISDIR comes without the path
-  });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-function get(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), obj);
-}
-
-/** Replace `${NAME}` strings by the environment's values; note where an unset variable is used. */
-function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: Map<string, string[]>): unknown {
-  if (typeof value === 'string') {
-    const m = REF.exec(value);
-    if (!m) return value;
-    const v = env[m[1]!];
-    if (v === undefined || v === '') missing.set(m[1]!, [...(missing.get(m[1]!) ?? []), path]);
-    return v ?? '';
-  }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, `${path}.${i}`, missing));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, path ? `${path}.${k}` : k, missing)]));
-  }
-  return value;
-}
-
-export interface Declared {
-  quotaStore: 'memory' | 'redis';
-  cacheStore: 'memory' | 'redis' | 'off';
-  auditSink: 'jsonl' | 'postgres' | 'memory' | 'other';
-  /** The JSONL directory or the PostgreSQL URL of the audit sink. */
-  auditTarget?: string;
-  /** `audit.witness`: `{ "directory" }`, `{ "url", "token"? }` or `{ "postgres" }`. */
-  witness?: { directory: string } | { url: string; token?: string } | { postgres: string; table?: string };
-}
-
-/**
- * Take the declarative stores and sinks out of the options (the schema of createClient checks the
- * rest as written), and remember what was declared: the checks below judge them. Nothing connects.
- */
-function materialise(cfg: Record<string, unknown>): { options: Record<string, unknown>; declared: Declared; problems: DoctorCheck[] } {
-  const problems: DoctorCheck[] = [];
-  const options: Record<string, unknown> = { ...cfg };
-  delete options['deployment'];
-  const declared: Declared = { quotaStore: 'memory', cacheStore: 'memory', auditSink: 'jsonl' };
-  /** `{ "redis": "<url>" }` is declared and taken out; anything else is a finding. */
-  const redisStore = (section: 'quota' | 'cache'): boolean => {
-    const opts = options[section] as Record<string, unknown> | undefined;
-    if (opts?.['store'] === undefined) return false;
-    const { store: s, ...rest } = opts;
-    const redis = typeof s === 'object' && s !== null && 'redis' in s;
-    if (!redis) problems.push({ level: 'fail', check: `config: ${section}.store`, reason: 'declare { "redis": "<url>" } (or omit for memory)' });
-    options[section] = rest;
-    return redis;
-  };
-  if (redisStore('quota')) declared.quotaStore = 'redis';
-  if ((options['cache'] as Record<string, unknown> | undefined)?.['enabled'] === false) declared.cacheStore = 'off';
-  if (redisStore('cache')) declared.cacheStore = 'redis';
-  let audit = options['audit'] as Record<string, unknown> | undefined;
-  if (audit?.['witness'] !== undefined) {
-    const { witness: w, ...rest } = audit;
-    const ok = typeof w === 'object' && w !== null && ['directory', 'url', 'postgres'].some((k) => typeof (w as Record<string, unknown>)[k] === 'string');
-    if (ok) declared.witness = w as NonNullable<Declared['witness']>;
-    else problems.push({ level: 'fail', check: 'config: audit.witness', reason: 'declare { "directory" }, { "url", "token"? } or { "postgres" }' });
-    options['audit'] = audit = rest;
-  }
-  if (audit?.['sink'] !== undefined) {
-    const s = audit['sink'] as Record<string, unknown>;
-    const kind = typeof s === 'object' && s !== null ? Object.keys(s)[0] : undefined;
-    declared.auditSink = kind === 'postgres' ? 'postgres' : kind === 'jsonl' ? 'jsonl' : kind === 'memory' ? 'memory' : 'other';
-    if (kind === 'jsonl') {
-      const { sink: _sink, ...rest } = audit;
-      declared.auditTarget = (s['jsonl'] as { directory?: string } | undefined)?.directory ?? 'dancu-audit';
-      options['audit'] = { ...rest, directory: declared.auditTarget };
-    } else {
-      if (kind === 'postgres' && typeof s['postgres'] === 'string') declared.auditTarget = s['postgres'];
-      const { sink: _sink, ...rest } = audit;
-      options['audit'] = rest;
-    }
-  } else declared.auditTarget = typeof audit?.['directory'] === 'string' ? audit['directory'] : 'dancu-audit';
-  return { options, declared, problems };
-}
-
 /**
  * Check a deployment file against the regulators' checklist. Every line says pass, warn or fail and
  * why; nothing connects anywhere and no secret is printed. What only a live check can prove (the
@@ -161,7 +72,7 @@ function checklist(raw: object, env: NodeJS.ProcessEnv, now: number, out: Doctor
   const unsetPaths = [...missing.values()].flat();
   const unset = (path: string) => unsetPaths.some((m) => path === m || path.startsWith(`${m}.`));
   const { options, declared, problems } = materialise(resolved);
-  out.push(...problems);
+  out.push(...problems.map((p) => ({ level: 'fail' as const, ...p })));
 
   // 1. The same validation as createClient, which builds nothing and judges no secret: the secret is
   //    checked on its own below, so that a weak one does not hide the other problems.

@@ -4,7 +4,7 @@ import { auditCommand } from './audit.js';
 import { VERSION } from '../version.js';
 import { runTour } from './tour.js';
 import { doctor, doctorLines, loadDeploymentFile } from './doctor.js';
-import { doctorLive } from './doctor-live.js';
+import { connectCheck, doctorLive } from './doctor-live.js';
 import { cliErrorMessage } from './errors.js';
 import { demoExitCode, runReplays, SCENARIOS, type ScenarioId } from './replays.js';
 import { int, sandboxCommand } from './sandbox.js';
@@ -64,6 +64,8 @@ See examples/deployment/dancu.config.json (in the package: node_modules/dancu/ex
 Options:
   --config <file>    The deployment file (JSON)
   --offline          Connect nowhere: what only a live check proves is a WARN
+  --connect          Also start a client from the file as the application would and run
+                     client.ready({ token: true }): stores, audit trail and credentials
   --json             Print the checks as JSON
   --help             Show this help`;
 
@@ -108,14 +110,16 @@ async function main(argv: string[]): Promise<number> {
     return demoExitCode(report);
   }
   if (command === 'doctor') {
-    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, offline: { type: 'boolean' }, help: { type: 'boolean' } } });
+    const { values } = parseArgs({ args: rest, options: { config: { type: 'string' }, json: { type: 'boolean' }, offline: { type: 'boolean' }, connect: { type: 'boolean' }, help: { type: 'boolean' } } });
     if (values.help) return console.log(DOCTOR_HELP), 0;
     if (!values.config) {
       console.error(`--config <file> is required.\n\n${DOCTOR_HELP}`);
       return 2;
     }
     const file = await loadDeploymentFile(values.config);
+    if (values.offline && values.connect) throw new Error('--offline and --connect contradict each other: pick one');
     const checks = values.offline ? doctor(file) : await doctorLive(file);
+    if (values.connect) checks.push(await connectCheck(file));
     if (values.json) console.log(JSON.stringify({ ok: checks.every((c) => c.level !== 'fail'), checks }, null, 2));
     else for (const line of doctorLines(checks)) console.log(line);
     return checks.some((c) => c.level === 'fail') ? 1 : 0;
