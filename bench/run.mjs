@@ -46,7 +46,7 @@ if (values.json) console.log(JSON.stringify(results, null, 2));
 /** The Bottleneck comparison's table and what it shows (bench/bottleneck.mjs). */
 function bottleneckSection(b, f) {
   const d = b.dancu, n = b.bottleneck, x = b.bottleneckFixed;
-  return `The peer a user would reach for first is Bottleneck 2.19.5 (the last release, 2019) with its Redis
+  return `The peer a user would reach for first is Bottleneck 2.19.5 (its last release) with its Redis
 clustering over ioredis. \`node bench/bottleneck.mjs\`: ${b.processes} processes × ${b.callers} callers share one budget
 (dancu: a \`RedisQuotaStore\` day budget; Bottleneck: a \`reservoir\` under one limiter \`id\`), each with its
 defaults, alternated over ${b.rounds} rounds of ${b.ms / 1000} s on the shared Redis; then each against a
@@ -79,6 +79,7 @@ if (!values['no-write']) {
   const cpu = cpus();
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
   const redisOk = typeof q.redis === 'object', rcOk = typeof rc === 'object';
+  const bn = results.bottleneck, bnOk = typeof bn === 'object';
   const goals = `<!-- goals:begin -->
 Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} rounds. Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}.
 
@@ -93,7 +94,7 @@ Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} ro
 | Redis reservation, 5 budgets, p50 added over \`PING\` | ${redisOk ? `${f(q.redis.p50ms, 3)} ms` : q.redis} | bare atomic script over the same budgets: ${redisOk ? `${f(q.redis.bareScriptP50ms, 3)} ms` : '—'}; \`PING\` ${redisOk ? `${f(q.redis.pingP50ms, 3)} ms` : '—'} | ${redisOk ? `${f(q.redis.addedToBare, 2)}×` : '—'} | ≤ 1.3× | ${met(redisOk ? q.redis.addedToBare <= 1.3 : undefined)} |
 | Redis memory per cached answer (entry, citizen index, enumeration sets) | ${rcOk ? `${f(rc.bytesPerAnswer)} B` : rc} | plain \`SET\` of the answer's JSON with expiry: ${rcOk ? `${f(rc.plainSetBytesPerAnswer)} B` : '—'} | ${rcOk ? `${f(rc.ratio, 2)}×` : '—'} | ≤ 2× | ${met(rcOk ? rc.ratio <= 2 : undefined)} |
 | storm: 100,000 calls over 10,000 citizens, upstream 5 ms, 64 callers (defaults: memory cache, single-flight, durable JSONL trail) | ${f(st.dancuMs)} ms, ${f(st.dancuUpstream)} upstream requests | \`fetch\` + p-limit + lru-cache + a pino line per call: ${f(st.naiveMs)} ms, ${f(st.naiveUpstream)} upstream requests | ${f(st.ratio, 2)}× | ≤ 1.1×, upstream = ${f(st.citizens)} | ${met(st.ratio <= 1.1 && st.dancuUpstream === st.citizens)} |
-| Bottleneck's Redis clustering beside \`RedisQuotaStore\` | not measured yet | — | — | — | — |
+| shared quota, 4 processes × 8 callers, one budget (\`node bench/bottleneck.mjs\`; below) | ${bnOk ? `${f(bn.dancu.perSec)} reservations/s; after a Redis kill: overshoot ${f(bn.dancu.kill.overshoot)}, ${f(bn.dancu.resume.afterRestart)} granted after the restart` : bn} | ${bnOk ? `Bottleneck 2.19.5 (ioredis): ${f(bn.bottleneck.perSec)}/s; after the kill ${f(bn.bottleneck.resume.afterRestart)} granted (Redis 7), overshoot ${f(bn.bottleneckFixed.kill.overshoot)} with its error match fixed` : '—'} | ${bnOk ? `${f(bn.perSecRatio, 1)}×` : '—'} | comparison, no goal | |
 <!-- goals:end -->`;
   let before = '';
   try {

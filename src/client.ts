@@ -13,6 +13,7 @@ import { checkReady, type ReadyOptions, type ReadyReport } from './readiness.js'
 import type { CallContext, LookupContext } from './context.js';
 import { ClientClosedError, GuardError, isDancuError, UpstreamError, UpstreamLockedError, ValidationError } from './errors.js';
 import { Guards, type GuardVerdict } from './guard/guards.js';
+import { traceCall } from './internal/channels.js';
 import { toVietnamIso, vietnamDate } from './internal/time.js';
 import { sendWithAttempts, type AttemptDeps } from './pipeline/attempts.js';
 import { checkedAnswer, prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
@@ -93,24 +94,26 @@ class Client implements DancuClient {
    * The pipeline of one call, in the order the README numbers it. Every step is one awaited call
    * into its own module; every caller gets its own event, whether it led, joined or hit the cache.
    */
-  async #perform(operation: Operation, input: unknown, context: unknown): Promise<Served> {
-    this.#assertOpen();
-    if (!this.#trail.opened) await this.#trail.ready(); //                         the trail is open before anything is decided
-    const admitted = await this.#admit(operation, input, context); //                1 validate, 2 purpose
-    await this.#applyGuards(await this.#guards.checkCaller(admitted.plan.ctx), admitted.base); // 3 guards on the caller
-    const slot = await this.#dedup.begin(admitted.key, admitted.subject).catch((err: unknown) => this.#joinFailed(admitted, err)); // 4 dedup
-    if (!slot.lead) {
-      await this.#trail.write([events.hit(admitted.base, slot.source, slot.entry.requestId, slot.entry.answer)]);
-      return { entry: slot.entry, source: slot.source, admitted };
-    }
-    try {
-      const entry = await this.#lead(admitted);
-      await slot.settle(entry);
-      return { entry, source: 'upstream', admitted };
-    } catch (err) {
-      await slot.fail(err);
-      throw err;
-    }
+  #perform(operation: Operation, input: unknown, context: unknown): Promise<Served> {
+    return traceCall(operation, async () => { // on dancu:call
+      this.#assertOpen();
+      if (!this.#trail.opened) await this.#trail.ready(); //                         the trail is open before anything is decided
+      const admitted = await this.#admit(operation, input, context); //                1 validate, 2 purpose
+      await this.#applyGuards(await this.#guards.checkCaller(admitted.plan.ctx), admitted.base); // 3 guards on the caller
+      const slot = await this.#dedup.begin(admitted.key, admitted.subject).catch((err: unknown) => this.#joinFailed(admitted, err)); // 4 dedup
+      if (!slot.lead) {
+        await this.#trail.write([events.hit(admitted.base, slot.source, slot.entry.requestId, slot.entry.answer)]);
+        return { entry: slot.entry, source: slot.source, admitted };
+      }
+      try {
+        const entry = await this.#lead(admitted);
+        await slot.settle(entry);
+        return { entry, source: 'upstream', admitted };
+      } catch (err) {
+        await slot.fail(err);
+        throw err;
+      }
+    }, (r) => ({ source: r.source, purpose: r.admitted.plan.ctx.purpose.code }));
   }
 
   /** Steps 1–2: validate and authorise; a refusal is audited (a denial is what auditors look for), then thrown. */
@@ -213,9 +216,7 @@ class Client implements DancuClient {
     await this.#trail.close();
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new ClientClosedError();
-  }
+  #assertOpen(): void { if (this.#closed) throw new ClientClosedError(); }
 
   /** What `console.log(client)` shows: never credentials. */
   [inspect.custom](): string {

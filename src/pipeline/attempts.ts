@@ -2,6 +2,7 @@ import { isDancuError, RateLimitedError, TransportError, UpstreamLockedError } f
 import type { QuotaSubject } from '../quota/budgets.js';
 import type { CallPriority, QuotaManager } from '../quota/manager.js';
 import type { CircuitBreaker } from '../transport/breaker.js';
+import { traceUpstream } from '../internal/channels.js';
 import { retryDelay, sleep, type RetryPolicy } from '../transport/retry.js';
 import type { ExtraRequest, OperationTypes } from '../transport/types.js';
 import type { SendOperation, Upstream } from '../transport/upstream.js';
@@ -65,6 +66,7 @@ async function attempts(deps: AttemptDeps, operation: SendOperation, request: Ex
   const { upstream, quota, breaker, retry } = deps;
   let authRetried = false;
   let lastError: unknown;
+  let sent = 0; // requests sent, for dancu:upstream
   for (let attempt = 1; ; ) {
     let ticket;
     try {
@@ -86,7 +88,8 @@ async function attempts(deps: AttemptDeps, operation: SendOperation, request: Ex
       throw err;
     }
     try {
-      const answer = await upstream.send(operation as 'verify', request as OperationTypes['verify']['request'], token, payer.signal);
+      const answer = await traceUpstream(typeof operation === 'string' ? operation : operation.extra, ++sent, request.requestId, () =>
+        upstream.send(operation as 'verify', request as OperationTypes['verify']['request'], token, payer.signal));
       if (ticket) breaker!.settle(ticket);
       return answer;
     } catch (err) {

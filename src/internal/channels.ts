@@ -1,0 +1,85 @@
+import { tracingChannel } from 'node:diagnostics_channel';
+
+/**
+ * `node:diagnostics_channel` tracing channels, as undici publishes `undici:request:*`: an APM tool
+ * subscribes without dancu depending on it. Each channel's context object is published on `start`,
+ * `end` (the synchronous part returned), then `error` (if it failed), `asyncStart` and `asyncEnd`,
+ * the same object each time, filled in as the call goes. It carries no ID number, name, date of
+ * birth, IP or operator id: only what names the call's kind and how it ended.
+ */
+
+/** Context of `dancu:call`: one per `verifyCitizen`, `lookupCitizen` or `call`. */
+export interface CallTraceContext {
+  /** `verify`, `lookup`, or the extra operation's name. */
+  operation: string;
+  /** Set when it succeeded: the registered purpose it was made under (the caller's input is never read here). */
+  purpose?: string;
+  /** Set when it succeeded: `upstream`, `cache` or `joined`. */
+  source?: string;
+  /** Set when it failed: the `DancuError` code, or `unknown`. */
+  errorCode?: string;
+  /** Set when it failed: the error the caller gets. */
+  error?: unknown;
+}
+
+/** Context of `dancu:upstream`: one per request sent to the gateway (each attempt of a call). */
+export interface UpstreamTraceContext {
+  operation: string;
+  /** 1 for the first request of a call, then 2, 3… for retries. */
+  attempt: number;
+  /** `MaYeuCau`: the same for every attempt of a call, and on the audit events. */
+  requestId: string;
+  errorCode?: string;
+  error?: unknown;
+}
+
+const calls = tracingChannel<unknown, CallTraceContext & object>('dancu:call');
+const upstream = tracingChannel<unknown, UpstreamTraceContext & object>('dancu:upstream');
+
+const codeOf = (err: unknown) => {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' && c.startsWith('ERR_') ? c : 'unknown';
+};
+
+/** Run `fn` as one traced unit on `channel` (nothing but `fn()` when nobody subscribes). */
+function traced<C extends { errorCode?: string; error?: unknown }, T>(
+  channel: typeof calls | typeof upstream,
+  context: C,
+  fn: () => Promise<T>,
+  done?: (context: C, value: T) => void,
+): Promise<T> {
+  if (!channel.hasSubscribers) return fn();
+  const ch = channel as unknown as ReturnType<typeof tracingChannel<unknown, C & object>>;
+  return ch.start.runStores(context as C & object, () => {
+    try {
+      return fn().then(
+        (value) => {
+          done?.(context, value);
+          ch.asyncStart.publish(context as C & object);
+          ch.asyncEnd.publish(context as C & object);
+          return value;
+        },
+        (err: unknown) => {
+          context.error = err;
+          context.errorCode = codeOf(err);
+          ch.error.publish(context as C & object);
+          ch.asyncStart.publish(context as C & object);
+          ch.asyncEnd.publish(context as C & object);
+          throw err;
+        },
+      );
+    } finally {
+      ch.end.publish(context as C & object);
+    }
+  });
+}
+
+/** One public call on `dancu:call`; `describe` names how a call that succeeded was served. */
+export function traceCall<T>(operation: string, fn: () => Promise<T>, describe: (value: T) => { source: string; purpose: string }): Promise<T> {
+  return traced(calls, { operation } as CallTraceContext, fn, (c, r) => Object.assign(c, describe(r)));
+}
+
+/** One request to the gateway on `dancu:upstream`. */
+export function traceUpstream<T>(operation: string, attempt: number, requestId: string, fn: () => Promise<T>): Promise<T> {
+  return traced(upstream, { operation, attempt, requestId } as UpstreamTraceContext, fn);
+}
