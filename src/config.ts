@@ -1,5 +1,6 @@
 import { canonicalJson, sha256Hex } from './internal/canonical.js';
 import type { Clock } from './internal/time.js';
+import { diagnostics, type DancuLogger, type Diagnose } from './internal/log.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from './credentials/policy.js';
 import type { PurposeDefinition } from './purpose/registry.js';
@@ -52,6 +53,8 @@ export interface ResolvedOptions {
   stateSecret: string | Buffer | undefined;
   /** sha256 over version, profile, system, purposes, quota, cache, audit, guards (no secrets). */
   fingerprint: string;
+  /** Where diagnostics go: the `logger` option, else process warnings (see `diagnostics`). */
+  diagnose: Diagnose;
 }
 
 /** What a store is, for the fingerprint (its kind, never its contents). */
@@ -136,5 +139,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     guards,
     stateSecret: (o.stateSecret as string | Buffer | undefined) ?? cache.secret ?? audit.secret,
     fingerprint,
+    diagnose: diagnostics(o.logger as DancuLogger | undefined),
   };
 }

@@ -14,6 +14,7 @@ import type { AuditSink } from './audit/sink.js';
 import type { CheckpointWitness } from './audit/witness.js';
 import type { KeyObject } from 'node:crypto';
 import type { ClientCredentials, WireProfile } from './transport/types.js';
+import type { DancuLogger } from './internal/log.js';
 
 /** PEM text or DER bytes. */
 export type PemLike = string | Buffer;
@@ -294,5 +295,13 @@ export interface DancuClientOptions {
    * in-memory stores a random key per process is used.
    */
   stateSecret?: string | Buffer;
+  /**
+   * Where the SDK's own diagnostics go (each with a stable `code`): a pino logger, or anything with
+   * pino's `info/warn/error(obj, msg)`. Credential expiry, an unsigned or fail-open trail, witness
+   * lag, guard alerts (without the operator id or IP: those are in the trail), a guard store that
+   * failed, the quota's local fallback. Default: the first three as `process.emitWarning`, the
+   * others in the audit trail only. See docs/operations.md.
+   */
+  logger?: DancuLogger;
 }
 

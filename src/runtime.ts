@@ -21,6 +21,7 @@ import { buildQuota } from './quota/config.js';
 import type { QuotaManagerOptions } from './quota/manager.js';
 import { MemoryQuotaStore } from './quota/memory-store.js';
 import type { ClientCredentials } from './transport/types.js';
+import type { Diagnose } from './internal/log.js';
 
 /** A client's parts, wired. */
 export interface Runtime extends Omit<ResolvedOptions, 'credentials' | 'quota' | 'cache' | 'audit' | 'guards' | 'stateSecret'> {
@@ -32,17 +33,17 @@ export interface Runtime extends Omit<ResolvedOptions, 'credentials' | 'quota' |
 }
 
 export function buildRuntime(r: ResolvedOptions): Runtime {
-  checkCredentials(r.credentials, r.credentialPolicy, r.clock(), [r.system.id]);
+  checkCredentials(r.credentials, r.credentialPolicy, r.clock(), [r.system.id], r.diagnose);
   const redis = redisOf(r.quota.store) ?? redisOf(r.cache.store);
   const stateSecret = stateSecretFor(r, redis);
   const { credentials, stateSecret: _s, ...rest } = r;
   return {
     ...rest,
     credentials: { clientId: credentials.clientId, clientSecret: credentials.clientSecret },
-    quota: buildQuota(r.quota, r.clock, stateSecret),
+    quota: { ...buildQuota(r.quota, r.clock, stateSecret), diagnose: r.diagnose },
     cache: buildCache(r.cache, r.testClock),
-    audit: buildAudit(r.audit, r.testClock),
-    guards: buildGuards(r.guards, redis, stateSecret, r.testClock),
+    audit: { ...buildAudit(r.audit, r.testClock), diagnose: r.diagnose },
+    guards: { ...buildGuards(r.guards, redis, stateSecret, r.testClock), diagnose: r.diagnose },
   };
 }
 
@@ -74,13 +75,14 @@ function stateSecretFor(r: ResolvedOptions, redis: RedisConnection | undefined):
   return randomBytes(32);
 }
 
-function checkCredentials(c: { clientId: string; clientSecret: string; issuedAt?: string | Date | undefined }, policy: CredentialPolicy, now: number, names: readonly string[]): void {
+function checkCredentials(c: { clientId: string; clientSecret: string; issuedAt?: string | Date | undefined }, policy: CredentialPolicy, now: number, names: readonly string[], diagnose: Diagnose): void {
   const problems = secretProblems(c.clientId, c.clientSecret, policy, names);
   if (problems.length > 0) throw new CredentialError('ERR_CREDENTIALS_WEAK', problems);
   if (c.issuedAt === undefined) return;
   const age = secretAgeDays(new Date(c.issuedAt), now);
   if (age > policy.maxAgeDays) throw new CredentialError('ERR_CREDENTIALS_EXPIRED', [`issued ${Math.floor(age)} days ago, at most ${policy.maxAgeDays} allowed`]);
   if (age > policy.maxAgeDays - policy.warnDays) {
-    process.emitWarning(`dancu client secret expires in ${Math.ceil(policy.maxAgeDays - age)} day(s) under the credential policy; rotate it.`, { code: 'DANCU_CREDENTIALS_EXPIRING' });
+    const daysLeft = Math.ceil(policy.maxAgeDays - age);
+    diagnose('warn', 'DANCU_CREDENTIALS_EXPIRING', `dancu client secret expires in ${daysLeft} day(s) under the credential policy; rotate it.`, { daysLeft });
   }
 }

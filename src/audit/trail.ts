@@ -8,6 +8,7 @@ import { AUDIT_SCHEMA_VERSION, type AuditEventBody } from './schema.js';
 import type { CheckpointSettings } from './checkpointer.js';
 import type { AuditSink } from './sink.js';
 import { closedAtRestart, configLoaded, recovered, witnessLagging, type EventDraft } from './events.js';
+import { diagnostics, type Diagnose } from '../internal/log.js';
 
 /** Audit settings after validation and defaults. */
 export interface AuditPlan {
@@ -19,6 +20,8 @@ export interface AuditPlan {
   failOpen: boolean;
   /** Signer, witness and intervals, handed to the sink (`AuditSink.useCheckpoints`). */
   checkpoints: CheckpointSettings;
+  /** Where diagnostics go (the client's `logger`); process warnings when absent. */
+  diagnose?: Diagnose;
 }
 
 
@@ -37,9 +40,11 @@ export class AuditTrail {
   #ready: Promise<void> | undefined;
   #opened = false;
   #warned = false;
+  readonly #diagnose: Diagnose;
 
   constructor(plan: AuditPlan, system: { id: string; unitCode: string; version: string }, fingerprint: string, clock: Clock, configDetail: Record<string, unknown>) {
     this.#plan = plan;
+    this.#diagnose = plan.diagnose ?? diagnostics(undefined);
     this.#subjectKey = createSecretKey(plan.subjectKey);
     this.#system = Object.freeze({ ...system, instance: plan.instance, fingerprint, sdk: VERSION }); // frozen: its canonical text is written once
     this.#clock = clock;
@@ -47,10 +52,16 @@ export class AuditTrail {
     const sink = plan.sink;
     if (typeof sink.useCheckpoints === 'function') {
       // A witness problem is itself recorded, in the chain it is about (best effort: it is an alert).
-      sink.useCheckpoints({ ...plan.checkpoints, onWitnessProblem: (p) => void this.write([witnessLagging(p)]).catch(() => undefined) });
+      sink.useCheckpoints({
+        ...plan.checkpoints,
+        onWitnessProblem: (p) => {
+          this.#diagnose('warn', 'DANCU_AUDIT_WITNESS_LAG', `dancu audit witness ${p.reason}: ${p.pending} checkpoint(s) not delivered for ${Math.round(p.lagMs / 1000)} s`, { ...p });
+          void this.write([witnessLagging(p)]).catch(() => undefined);
+        },
+      });
     } else if (plan.checkpoints.signer?.alg === 'ed25519' && sink.durable !== false) {
       // An Ed25519 key was configured (audit.signingKey) and this sink cannot use it: say so.
-      process.emitWarning('dancu: the audit sink has no useCheckpoints(): the signing key and witness are not used and its chain has no checkpoints.', { code: 'DANCU_AUDIT_UNSIGNED' });
+      this.#diagnose('warn', 'DANCU_AUDIT_UNSIGNED', 'dancu: the audit sink has no useCheckpoints(): the signing key and witness are not used and its chain has no checkpoints.');
     }
   }
 
@@ -120,7 +131,7 @@ export class AuditTrail {
       if (this.#plan.failOpen) {
         if (!this.#warned) {
           this.#warned = true;
-          process.emitWarning('dancu audit sink failed and audit.failOpen is set: calls continue WITHOUT an audit trail (development only).', { code: 'DANCU_AUDIT_FAIL_OPEN' });
+          this.#diagnose('error', 'DANCU_AUDIT_FAIL_OPEN', 'dancu audit sink failed and audit.failOpen is set: calls continue WITHOUT an audit trail (development only).', { error: String((cause as Error)?.message ?? cause).slice(0, 300) });
         }
         return undefined;
       }

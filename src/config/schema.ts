@@ -111,6 +111,8 @@ export const optionsSchema = z.strictObject({
   maxConnections: positiveInt.max(1024).optional(),
   tokenRefreshSkewMs: z.number().int().min(0).max(3_600_000).optional(),
   clock: fn.optional(),
+  logger: z.custom<object>((v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    { message: 'expected a logger with info, warn and error methods (pino, or the same shape)' }).optional(),
   stateSecret: z.union([z.string(), z.instanceof(Buffer)]).refine((v) => Buffer.byteLength(v) >= 32, 'must be at least 32 bytes').optional(),
   quota: z
     .strictObject({

@@ -7,6 +7,7 @@ import type { NormalisedContext } from '../context.js';
 import { canonicalIp, type Networks } from './ip.js';
 import { MemoryGuardStore } from './memory-store.js';
 import type { GuardStore } from './types.js';
+import type { Diagnose } from '../internal/log.js';
 
 /** Guards after defaults (see `GuardOptions`). */
 export interface GuardPlan {
@@ -26,6 +27,8 @@ export interface GuardPlan {
   key: Buffer;
   storeTimeoutMs: number;
   onAlert: ((alert: GuardAlert) => void) | undefined;
+  /** Where diagnostics go (the client's `logger`). */
+  diagnose?: Diagnose;
 }
 
 /** Something a guard saw that a person should look at. Written to the trail as `guard.alert`. */
@@ -115,8 +118,10 @@ export class Guards {
       try {
         verdict = await withTimeout(run(this.#p.store), this.#p.storeTimeoutMs,
           () => new Error(`guard store did not answer within ${this.#p.storeTimeoutMs} ms`));
-      } catch {
+      } catch (err) {
         this.#storeDownUntil = this.#clock() + 5_000;
+        this.#p.diagnose?.('warn', 'DANCU_GUARD_STORE_DOWN', 'dancu guard store failed: guards run on this process\'s memory for 5 s, then try it again',
+          { error: String((err as Error)?.message ?? err).slice(0, 300) });
       }
     }
     return this.#announce(verdict ?? (await run(this.#p.fallback)));
@@ -202,6 +207,9 @@ export class Guards {
   }
 
   #notify(alert: GuardAlert): void {
+    // The operator id and IP stay out of the log line: the trail's guard.alert event has them.
+    this.#p.diagnose?.('warn', 'DANCU_GUARD_ALERT', `dancu guard alert: ${alert.guard}`,
+      { guard: alert.guard, ...(alert.subject ? { subject: alert.subject } : {}), detail: alert.detail });
     try {
       this.#p.onAlert?.(alert);
     } catch {

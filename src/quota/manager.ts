@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QuotaError, RateLimitedError, TransportError, UpstreamLockedError, ValidationError, type DancuError } from '../errors.js';
 import { nextVietnamMidnight, toVietnamIso, type Clock } from '../internal/time.js';
 import { withTimeout } from '../internal/timeout.js';
+import type { Diagnose } from '../internal/log.js';
 import { budgetsFor, localShare, type QuotaPlan, type QuotaSubject } from './budgets.js';
 import { MemoryQuotaStore } from './memory-store.js';
 import type { ActiveStop, BudgetStatus, QuotaStore, ReservationResult, StopRequest } from './types.js';
@@ -20,6 +21,8 @@ export interface QuotaManagerOptions {
   /** Opt-in: when the store is unreachable, use this many instances' conservative local share. */
   fallbackInstances: number | undefined;
   clock: Clock;
+  /** Where diagnostics go (the client's `logger`). */
+  diagnose?: Diagnose;
 }
 
 /** What `client.quota.status()` returns. */
@@ -37,6 +40,7 @@ export interface QuotaStatus {
 export class QuotaManager {
   readonly #o: QuotaManagerOptions;
   readonly #fallback: MemoryQuotaStore | undefined;
+  #onFallback = false;
   readonly #waiters = new PQueue({ concurrency: 1 });
   /** The latest shared stop this process recorded or was told of: it outlives a store that lost its data. */
   #localStop: { until: number; reason: ActiveStop['reason'] } | undefined;
@@ -126,9 +130,15 @@ export class QuotaManager {
     try {
       const r = await this.#timed(this.#o.store.reserve(budgets, 1));
       if (!r.ok && 'stop' in r) this.#remember(r.stop);
+      this.#onFallback = false;
       return r;
     } catch (err) {
       if (!this.#fallback || !this.#o.fallbackInstances) throw err;
+      if (!this.#onFallback) {
+        // Once each time the store goes away, not once per call.
+        this.#onFallback = true;
+        this.#o.diagnose?.('warn', 'DANCU_QUOTA_FALLBACK', `dancu quota store unreachable: serving from this instance's share (1/${this.#o.fallbackInstances} of each budget) until it answers`, { instances: this.#o.fallbackInstances, error: String((err as Error)?.message ?? err).slice(0, 300) });
+      }
       return this.#fallback.reserve(localShare(budgets, this.#o.fallbackInstances), 1);
     }
   }

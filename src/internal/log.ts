@@ -1,0 +1,40 @@
+/**
+ * The `logger` option: the SDK's own diagnostics (not the audit trail), to a pino logger or anything
+ * with pino's `info/warn/error(obj, msg)` shape. No pino type is in dancu's API.
+ */
+export interface DancuLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Every diagnostic, by its stable `code` (also the `process.emitWarning` code of the first three). */
+export type DiagnosticCode =
+  | 'DANCU_CREDENTIALS_EXPIRING'
+  | 'DANCU_AUDIT_UNSIGNED'
+  | 'DANCU_AUDIT_FAIL_OPEN'
+  | 'DANCU_AUDIT_WITNESS_LAG'
+  | 'DANCU_GUARD_ALERT'
+  | 'DANCU_GUARD_STORE_DOWN'
+  | 'DANCU_QUOTA_FALLBACK';
+
+/** Report one diagnostic. Never throws: a logger that fails must not fail a call. */
+export type Diagnose = (level: 'info' | 'warn' | 'error', code: DiagnosticCode, msg: string, fields?: Record<string, unknown>) => void;
+
+/** Without a logger, these were, and stay, process warnings; the others are only in the trail. */
+const WARNINGS: ReadonlySet<DiagnosticCode> = new Set(['DANCU_CREDENTIALS_EXPIRING', 'DANCU_AUDIT_UNSIGNED', 'DANCU_AUDIT_FAIL_OPEN']);
+
+export function diagnostics(logger: DancuLogger | undefined): Diagnose {
+  if (!logger) {
+    return (_level, code, msg) => {
+      if (WARNINGS.has(code)) process.emitWarning(msg, { code });
+    };
+  }
+  return (level, code, msg, fields) => {
+    try {
+      logger[level]({ code, ...fields }, msg);
+    } catch {
+      // The diagnostic is lost, the call is not.
+    }
+  };
+}
