@@ -75,6 +75,7 @@ export function materialise(cfg: Record<string, unknown>): { options: Record<str
   const problems: FileProblem[] = [];
   const options: Record<string, unknown> = { ...cfg };
   delete options['deployment'];
+  delete options['$schema']; // for editors (docs/dancu.config.schema.json)
   const declared: Declared = { quotaStore: 'memory', cacheStore: 'memory', auditSink: 'jsonl' };
   /** `{ "redis": "<url>" }` is declared and taken out; anything else is a finding. */
   const redisStore = (section: 'quota' | 'cache'): boolean => {
