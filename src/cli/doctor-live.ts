@@ -87,11 +87,12 @@ async function checkSink(pem: string, declared: Declared, pools: Array<{ end(): 
       };
     } else if (declared.auditSink === 'postgres' && declared.auditTarget) {
       const pool = await pgPool(declared.auditTarget, pools);
-      const sink = new PostgresAuditSink({ pool, instance, signer, migrate: false });
+      const table = declared.auditTable ?? 'dancu_audit';
+      const sink = new PostgresAuditSink({ pool, instance, signer, migrate: false, table });
       await sink.open();
       await sink.close();
       readBack = async () => {
-        const r = await pool.query('SELECT line FROM dancu_audit_checkpoints WHERE instance = $1 AND line IS NOT NULL ORDER BY seq DESC, ts DESC LIMIT 1', [instance]);
+        const r = await pool.query(`SELECT line FROM ${table}_checkpoints WHERE instance = $1 AND line IS NOT NULL ORDER BY seq DESC, ts DESC LIMIT 1`, [instance]);
         return r.rows[0] ? parseCheckpoint(String(r.rows[0]['line'])) : undefined;
       };
     } else {
