@@ -7,6 +7,7 @@ export default defineConfig([
       index: 'src/index.ts',
       'audit/index': 'src/audit/index.ts',
       profiles: 'src/profiles.ts',
+      otel: 'src/otel.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/msw': 'src/testing/msw.ts',
     },

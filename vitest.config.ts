@@ -8,6 +8,7 @@ export default defineConfig({
       { find: /^dancu\/testing\/msw$/, replacement: fileURLToPath(new URL('./src/testing/msw.ts', import.meta.url)) },
       { find: /^dancu\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
       { find: /^dancu\/audit$/, replacement: fileURLToPath(new URL('./src/audit/index.ts', import.meta.url)) },
+      { find: /^dancu\/otel$/, replacement: fileURLToPath(new URL('./src/otel.ts', import.meta.url)) },
       { find: /^dancu\/profiles$/, replacement: fileURLToPath(new URL('./src/profiles.ts', import.meta.url)) },
       { find: /^dancu$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],

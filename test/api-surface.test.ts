@@ -12,6 +12,7 @@ const ENTRIES = {
   dancu: 'src/index.ts',
   'dancu/audit': 'src/audit/index.ts',
   'dancu/profiles': 'src/profiles.ts',
+  'dancu/otel': 'src/otel.ts',
   'dancu/testing': 'src/testing/index.ts',
   'dancu/testing/msw': 'src/testing/msw.ts',
 } as const;

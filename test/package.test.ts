@@ -91,6 +91,8 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     import { verifyDirectory, parseAuditEvent, type AuditEvent } from 'dancu/audit';
     import { lgspSoapProfile, upstreamError, type WireProfile } from 'dancu/profiles';
     import { createSandbox, type Sandbox } from 'dancu/testing';
+    import { instrumentDancu, type InstrumentDancuOptions } from 'dancu/otel'; // its types need no @opentelemetry/api
+    export const otel: (o?: InstrumentDancuOptions) => { disable(): void } = instrumentDancu;
     export async function f(options: DancuClientOptions): Promise<VerifyResult> {
       const sandbox: Sandbox = await createSandbox();
       const client = createClient({ ...options, baseUrl: sandbox.url });

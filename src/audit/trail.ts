@@ -9,6 +9,7 @@ import type { CheckpointSettings } from './checkpointer.js';
 import type { AuditSink } from './sink.js';
 import { closedAtRestart, configLoaded, recovered, witnessLagging, type EventDraft } from './events.js';
 import { diagnostics, type Diagnose } from '../internal/log.js';
+import { traceAudit } from '../internal/channels.js';
 
 /** Audit settings after validation and defaults. */
 export interface AuditPlan {
@@ -116,7 +117,7 @@ export class AuditTrail {
   async write(partials: readonly EventDraft[]): Promise<string[]> {
     const ts = toVietnamIso(this.#clock());
     const bodies = partials.map((p) => ({ v: AUDIT_SCHEMA_VERSION, ts, eventId: randomUUID(), system: this.#system, ...p }) as AuditEventBody);
-    await this.#guard(() => this.#plan.sink.write(bodies));
+    await traceAudit(bodies.length, () => this.#guard(() => this.#plan.sink.write(bodies)));
     return bodies.map((b) => b.eventId);
   }
 

@@ -29,12 +29,26 @@ export interface UpstreamTraceContext {
   attempt: number;
   /** `MaYeuCau`: the same for every attempt of a call, and on the audit events. */
   requestId: string;
+  /** The gateway's host (and port). */
+  server: string;
+  /** Set when it failed with an HTTP answer: its status. */
+  statusCode?: number;
+  errorCode?: string;
+  error?: unknown;
+}
+
+/** Context of `dancu:quota` (one reservation before each request) and `dancu:audit` (one durable write of events). */
+export interface StageTraceContext {
+  /** `dancu:audit`: how many events the write holds. */
+  events?: number;
   errorCode?: string;
   error?: unknown;
 }
 
 const calls = tracingChannel<unknown, CallTraceContext & object>('dancu:call');
 const upstream = tracingChannel<unknown, UpstreamTraceContext & object>('dancu:upstream');
+const quota = tracingChannel<unknown, StageTraceContext & object>('dancu:quota');
+const audit = tracingChannel<unknown, StageTraceContext & object>('dancu:audit');
 
 const codeOf = (err: unknown) => {
   const c = (err as { code?: unknown } | null)?.code;
@@ -43,7 +57,7 @@ const codeOf = (err: unknown) => {
 
 /** Run `fn` as one traced unit on `channel` (nothing but `fn()` when nobody subscribes). */
 function traced<C extends { errorCode?: string; error?: unknown }, T>(
-  channel: typeof calls | typeof upstream,
+  channel: typeof calls | typeof upstream | typeof quota | typeof audit,
   context: C,
   fn: () => Promise<T>,
   done?: (context: C, value: T) => void,
@@ -62,6 +76,8 @@ function traced<C extends { errorCode?: string; error?: unknown }, T>(
         (err: unknown) => {
           context.error = err;
           context.errorCode = codeOf(err);
+          const status = (err as { status?: unknown } | null)?.status;
+          if (typeof status === 'number' && status > 0) (context as { statusCode?: number }).statusCode = status;
           ch.error.publish(context as C & object);
           ch.asyncStart.publish(context as C & object);
           ch.asyncEnd.publish(context as C & object);
@@ -80,6 +96,16 @@ export function traceCall<T>(operation: string, fn: () => Promise<T>, describe: 
 }
 
 /** One request to the gateway on `dancu:upstream`. */
-export function traceUpstream<T>(operation: string, attempt: number, requestId: string, fn: () => Promise<T>): Promise<T> {
-  return traced(upstream, { operation, attempt, requestId } as UpstreamTraceContext, fn);
+export function traceUpstream<T>(operation: string, attempt: number, requestId: string, server: string, fn: () => Promise<T>): Promise<T> {
+  return traced(upstream, { operation, attempt, requestId, server } as UpstreamTraceContext, fn);
+}
+
+/** One quota reservation on `dancu:quota`. */
+export function traceQuota<T>(fn: () => Promise<T>): Promise<T> {
+  return traced(quota, {} as StageTraceContext, fn);
+}
+
+/** One durable write of `events` audit events on `dancu:audit`. */
+export function traceAudit<T>(events: number, fn: () => Promise<T>): Promise<T> {
+  return traced(audit, { events } as StageTraceContext, fn);
 }

@@ -2,7 +2,7 @@ import { isDancuError, RateLimitedError, TransportError, UpstreamLockedError } f
 import type { QuotaSubject } from '../quota/budgets.js';
 import type { CallPriority, QuotaManager } from '../quota/manager.js';
 import type { CircuitBreaker } from '../transport/breaker.js';
-import { traceUpstream } from '../internal/channels.js';
+import { traceQuota, traceUpstream } from '../internal/channels.js';
 import { retryDelay, sleep, type RetryPolicy } from '../transport/retry.js';
 import type { ExtraRequest, OperationTypes } from '../transport/types.js';
 import type { SendOperation, Upstream } from '../transport/upstream.js';
@@ -75,7 +75,7 @@ async function attempts(deps: AttemptDeps, operation: SendOperation, request: Ex
       throw lastError ?? open; // a retry refused by the breaker ends with the failure that opened it
     }
     try {
-      await quota.reserve(payer.who, payer.priority, payer.signal);
+      await traceQuota(() => quota.reserve(payer.who, payer.priority, payer.signal));
     } catch (err) {
       if (ticket) breaker!.release(ticket); // a quota refusal says nothing of the upstream's health
       throw err;
@@ -88,7 +88,7 @@ async function attempts(deps: AttemptDeps, operation: SendOperation, request: Ex
       throw err;
     }
     try {
-      const answer = await traceUpstream(typeof operation === 'string' ? operation : operation.extra, ++sent, request.requestId, () =>
+      const answer = await traceUpstream(typeof operation === 'string' ? operation : operation.extra, ++sent, request.requestId, upstream.server, () =>
         upstream.send(operation as 'verify', request as OperationTypes['verify']['request'], token, payer.signal));
       if (ticket) breaker!.settle(ticket);
       return answer;

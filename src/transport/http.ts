@@ -56,6 +56,11 @@ export class HttpClient {
   #waiting: Waiter[] = [];
   #head = 0;
 
+  /** The gateway's host (and port), for tracing: `server.address`. */
+  get server(): string {
+    return this.#opts.baseUrl.host;
+  }
+
   constructor(opts: HttpClientOptions) {
     this.#opts = opts;
     this.#agent = new Agent({

@@ -31,6 +31,11 @@ export class Upstream {
     this.#tokens = profile.auth.kind === 'token' ? new TokenManager(() => this.#fetchToken(profile.auth as TokenAuth), clock, refreshSkewMs) : undefined;
   }
 
+  /** The gateway's host (and port), for tracing. */
+  get server(): string {
+    return this.#http.server;
+  }
+
   /** Whether a refused credential can be refreshed (a token profile): the pipeline retries a 401 once then. */
   get refreshable(): boolean {
     return this.#tokens !== undefined;
