@@ -10,6 +10,7 @@ import { benchBottleneck } from './bottleneck.mjs';
 import { benchCache } from './cache.mjs';
 import { benchHitDurable } from './hit-durable.mjs';
 import { benchMicro } from './micro.mjs';
+import { benchOtel } from './otel.mjs';
 import { benchQuota } from './quota.mjs';
 import { benchRedisCache } from './redis-cache.mjs';
 import { benchStorm } from './storm.mjs';
@@ -30,6 +31,7 @@ const results = {
   hitDurable: await benchHitDurable({ rounds: Math.max(3, Math.min(rounds, 5)) }),
   audit: await benchAudit(),
   storm: await benchStorm({ rounds: 2 }),
+  otel: await benchOtel({ rounds }),
   micro: benchMicro(),
 };
 // Hải Dương: how much of a re-verification storm reaches the upstream (the replay's dancu run).
@@ -95,6 +97,7 @@ Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} ro
 | Redis memory per cached answer (entry, citizen index, enumeration sets) | ${rcOk ? `${f(rc.bytesPerAnswer)} B` : rc} | plain \`SET\` of the answer's JSON with expiry: ${rcOk ? `${f(rc.plainSetBytesPerAnswer)} B` : '—'} | ${rcOk ? `${f(rc.ratio, 2)}×` : '—'} | ≤ 2× | ${met(rcOk ? rc.ratio <= 2 : undefined)} |
 | storm: 100,000 calls over 10,000 citizens, upstream 5 ms, 64 callers (defaults: memory cache, single-flight, durable JSONL trail) | ${f(st.dancuMs)} ms, ${f(st.dancuUpstream)} upstream requests | \`fetch\` + p-limit + lru-cache + a pino line per call: ${f(st.naiveMs)} ms, ${f(st.naiveUpstream)} upstream requests | ${f(st.ratio, 2)}× | ≤ 1.1×, upstream = ${f(st.citizens)} | ${met(st.ratio <= 1.1 && st.dancuUpstream === st.citizens)} |
 | shared quota, 4 processes × 8 callers, one budget (\`node bench/bottleneck.mjs\`; below) | ${bnOk ? `${f(bn.dancu.perSec)} reservations/s; after a Redis kill: overshoot ${f(bn.dancu.kill.overshoot)}, ${f(bn.dancu.resume.afterRestart)} granted after the restart` : bn} | ${bnOk ? `Bottleneck 2.19.5 (ioredis): ${f(bn.bottleneck.perSec)}/s; after the kill ${f(bn.bottleneck.resume.afterRestart)} granted (Redis 7), overshoot ${f(bn.bottleneckFixed.kill.overshoot)} with its error match fixed` : '—'} | ${bnOk ? `${f(bn.perSecRatio, 1)}×` : '—'} | comparison, no goal | |
+| hit path with OpenTelemetry tracing on (\`dancu/otel\`, the real SDK: batch processor, in-memory exporter, every span sampled), sequential, events chained and dropped | ${f(results.otel.onPerSec)}/s | the same client, tracing off: ${f(results.otel.offPerSec)}/s | +${f(results.otel.overhead * 100, 1)}% | ≤ 10% | ${met(results.otel.overhead <= 0.1)} |
 <!-- goals:end -->`;
   let before = '';
   try {
