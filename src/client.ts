@@ -28,14 +28,10 @@ import { Upstream, type SendOperation } from './transport/upstream.js';
 export type { CallInput, CallResult, DancuClient, LookupResult, ResultSource, VerifyResult } from './api.js';
 
 /** A call admitted by steps 1–2, with its cache key and the base of its events. */
-interface Admitted {
-  plan: CallPlan;
-  key: string;
-  subject: string;
-  base: events.EventBase;
-}
+interface Admitted { plan: CallPlan; key: string; subject: string; base: events.EventBase }
 
 interface Served { entry: CachedEntry; source: 'upstream' | 'cache' | 'joined'; admitted: Admitted }
+const servedAs = (r: Served) => ({ source: r.source, purpose: r.admitted.plan.ctx.purpose.code }); // dancu:call, when it succeeded
 
 class Client implements DancuClient {
   readonly #opts: Runtime;
@@ -113,7 +109,7 @@ class Client implements DancuClient {
         await slot.fail(err);
         throw err;
       }
-    }, (r) => ({ source: r.source, purpose: r.admitted.plan.ctx.purpose.code }));
+    }, servedAs);
   }
 
   /** Steps 1–2: validate and authorise; a refusal is audited (a denial is what auditors look for), then thrown. */

@@ -55,6 +55,9 @@ export async function doctorLive(raw: unknown, env: NodeJS.ProcessEnv = process.
 
 const CHECK = 'audit checkpoints signed with a public key';
 
+/** This host's name as a chain name may hold it: the doctor's chains are `doctor-<host>` and `doctor-connect-<host>`. */
+const hostTag = () => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'host';
+
 async function pgPool(url: string, pools: Array<{ end(): Promise<void> }>): Promise<SqlClient> {
   const pg = await import('pg').catch(() => {
     throw new Error('the pg package is not installed (npm install pg)');
@@ -73,7 +76,7 @@ async function checkSink(pem: string, declared: Declared, pools: Array<{ end(): 
   } catch {
     return { check: { level: 'fail', check: CHECK, reason: 'audit.signingKey is not an Ed25519 private key in PEM ("dancu audit keygen" makes one)' } };
   }
-  const instance = `doctor-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'host'}`;
+  const instance = `doctor-${hostTag()}`;
   try {
     let readBack: () => Promise<Checkpoint | undefined>;
     if (declared.auditSink === 'jsonl') {
@@ -137,7 +140,7 @@ export async function connectCheck(raw: unknown, env: NodeJS.ProcessEnv = proces
   const check = 'client starts from this file (createClientFromConfig, then ready with a token)';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { level: 'fail', check, reason: 'the file is not a JSON object' };
   const cfg = raw as Record<string, unknown>;
-  const audit = { ...(cfg['audit'] as Record<string, unknown> | undefined), instance: `doctor-connect-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'host'}` };
+  const audit = { ...(cfg['audit'] as Record<string, unknown> | undefined), instance: `doctor-connect-${hostTag()}` };
   let client: DancuClient | undefined;
   try {
     client = await createClientFromConfig({ ...cfg, audit }, { env });

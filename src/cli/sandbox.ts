@@ -91,16 +91,18 @@ export async function sandboxCommand(rest: string[]): Promise<number> {
       throw err;
     });
   }
+  // Listen for the stop before the banner says the sandbox is up: a stop sent on seeing it is never missed.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   console.log(`dancu sandbox listening on ${sandbox.url} (gateway: ${profile})`);
   console.log(`  clientId:     ${sandbox.credentials.clientId}`);
   console.log(`  clientSecret: ${sandbox.credentials.clientSecret}   (sandbox-only credentials${values.credentials ? `, kept in ${values.credentials}` : ''})`);
   console.log(`  client profile: ${CLIENT_PROFILE[profile]}`);
   const c = sandbox.population[0]!;
   console.log(`  e.g. citizen: ${c.idNumber} ${c.fullName} ${c.dateOfBirth}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await sandbox.close();
   console.log(`\nstopped; upstream saw: ${JSON.stringify(sandbox.stats())}`);
   return 0;

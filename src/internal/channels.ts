@@ -55,14 +55,13 @@ const codeOf = (err: unknown) => {
   return typeof c === 'string' && c.startsWith('ERR_') ? c : 'unknown';
 };
 
-/** Run `fn` as one traced unit on `channel` (nothing but `fn()` when nobody subscribes). */
+/** Run `fn` as one traced unit on `channel` (the callers check `hasSubscribers` first: nothing is built otherwise). */
 function traced<C extends { errorCode?: string; error?: unknown }, T>(
   channel: typeof calls | typeof upstream | typeof quota | typeof audit,
   context: C,
   fn: () => Promise<T>,
   done?: (context: C, value: T) => void,
 ): Promise<T> {
-  if (!channel.hasSubscribers) return fn();
   const ch = channel as unknown as ReturnType<typeof tracingChannel<unknown, C & object>>;
   return ch.start.runStores(context as C & object, () => {
     try {
@@ -92,20 +91,24 @@ function traced<C extends { errorCode?: string; error?: unknown }, T>(
 
 /** One public call on `dancu:call`; `describe` names how a call that succeeded was served. */
 export function traceCall<T>(operation: string, fn: () => Promise<T>, describe: (value: T) => { source: string; purpose: string }): Promise<T> {
+  if (!calls.hasSubscribers) return fn();
   return traced(calls, { operation } as CallTraceContext, fn, (c, r) => Object.assign(c, describe(r)));
 }
 
 /** One request to the gateway on `dancu:upstream`. */
 export function traceUpstream<T>(operation: string, attempt: number, requestId: string, server: string, fn: () => Promise<T>): Promise<T> {
+  if (!upstream.hasSubscribers) return fn();
   return traced(upstream, { operation, attempt, requestId, server } as UpstreamTraceContext, fn);
 }
 
 /** One quota reservation on `dancu:quota`. */
 export function traceQuota<T>(fn: () => Promise<T>): Promise<T> {
+  if (!quota.hasSubscribers) return fn();
   return traced(quota, {} as StageTraceContext, fn);
 }
 
 /** One durable write of `events` audit events on `dancu:audit`. */
 export function traceAudit<T>(events: number, fn: () => Promise<T>): Promise<T> {
+  if (!audit.hasSubscribers) return fn();
   return traced(audit, { events } as StageTraceContext, fn);
 }

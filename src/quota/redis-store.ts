@@ -175,7 +175,7 @@ export interface RedisQuotaStoreOptions {
   recoveryMs?: number;
   /**
    * How many day counts (one per day budget: global, unit, purpose, operator) this process
-   * remembers for that recovery, the most recently used kept. Each costs about 250 B of heap.
+   * remembers for that recovery, the most recently used kept. Each costs about 200 B of heap.
    * A count it forgot is one it cannot report after a data loss (docs/quotas.md). Default `10000`.
    */
   maxFloors?: number;
@@ -212,7 +212,7 @@ export class RedisQuotaStore implements QuotaStore {
   /**
    * Per day-budget key: the highest count this process saw. Only the current Vietnam day's, and at
    * most `maxFloors` of them (the least recently used is dropped first). An LRU, not a Map kept in
-   * order by delete + set: in V8 that grew quadratic (200,000 operators: 18 s against 1 s).
+   * order by delete + set: in V8 that grows quadratic with the map's size.
    */
   readonly #floors: LRUCache<string, Floor>;
   /** The Vietnam day of the floors held (all of them are of one day). */
