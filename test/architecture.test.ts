@@ -90,4 +90,26 @@ describe('architecture', () => {
       .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('cli/') || d.startsWith('testing/')).map((d) => `${f} → ${d}`));
     expect(bad).toEqual([]);
   });
+
+  it('maps every public entry to its source for the type-check, the tests and the build', async () => {
+    // A clean checkout has no dist/: an entry missing from tsconfig's paths resolves only through
+    // the built package, so the type-check passes here and fails in CI (it did, for dancu/otel).
+    const root = resolve(SRC, '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+    const { default: vitestConfig } = (await import('../vitest.config.js')) as { default: { resolve: { alias: { find: RegExp; replacement: string }[] } } };
+    const tsup = readFileSync(join(root, 'tsup.config.ts'), 'utf8');
+    const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json');
+    expect(entries.length).toBeGreaterThanOrEqual(6);
+    for (const key of entries) {
+      const name = key === '.' ? 'dancu' : `dancu/${key.slice(2)}`;
+      const mapped = tsconfig.compilerOptions.paths[name]?.[0];
+      expect(mapped, `tsconfig paths has ${name}`).toBeDefined();
+      const source = resolve(root, mapped!);
+      expect(statSync(source).isFile(), `${mapped} exists`).toBe(true);
+      const alias = vitestConfig.resolve.alias.find((a) => a.find.test(name));
+      expect(alias?.replacement, `vitest alias for ${name}`).toBe(source);
+      expect(tsup, `tsup builds ${mapped}`).toContain(`'${relative(root, source).replaceAll('\\', '/')}'`);
+    }
+  });
 });
