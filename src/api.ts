@@ -4,10 +4,12 @@
 import type { CitizenField, CitizenRecord, LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import type { CallContext, LookupContext } from './context.js';
 import type { CacheStats, ResultSource } from './cache/dedup.js';
+import type { SystemIdentity } from './options.js';
 import type { PurposeDefinition } from './purpose/registry.js';
 import type { QuotaStatus } from './quota/manager.js';
 import type { ReadyOptions, ReadyReport } from './readiness.js';
 import type { ClientSession, SessionOptions } from './session.js';
+import type { BreakerState } from './transport/breaker.js';
 import type { VerifyAnswer } from './transport/types.js';
 
 export type { ResultSource } from './cache/dedup.js';
@@ -87,6 +89,8 @@ export interface DancuClient<P extends string = string> {
    * ```
    */
   call<A extends { found: boolean } = { found: boolean; [key: string]: unknown }>(operation: string, input: CallInput, context: CallContext<P>): Promise<CallResult<A>>;
+  /** The system this client speaks for (`options.system`). */
+  readonly system: Readonly<SystemIdentity>;
   /** The registered purposes. */
   readonly purposes: readonly PurposeDefinition[];
   /** The client-side quota. */
@@ -96,6 +100,11 @@ export interface DancuClient<P extends string = string> {
      * and the shared stop in force, if any. For dashboards; takes nothing.
      */
     status(of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus>;
+  };
+  /** This process's circuit breaker. */
+  readonly breaker: {
+    /** `closed`, `open` (with why and for how long), `half-open` (the next call probes) or `off`. For dashboards and health pages. */
+    state(): BreakerState;
   };
   /**
    * Start an operator's session: writes `session.login` (operator, IP, user agent, time); calls made

@@ -8,6 +8,7 @@ import type { CachedEntry } from './cache/types.js';
 import { parseIdNumber } from './citizen/id-number.js';
 import type { LookupCitizenInput, VerifyCitizenInput } from './citizen/types.js';
 import { resolveOptions, type DancuClientOptions } from './config.js';
+import type { SystemIdentity } from './options.js';
 import { buildRuntime, type Runtime } from './runtime.js';
 import { checkReady, type ReadyOptions, type ReadyReport } from './readiness.js';
 import type { CallContext, LookupContext } from './context.js';
@@ -193,6 +194,8 @@ class Client implements DancuClient {
     stats: (): Promise<CacheStats> => this.#dedup.stats(),
   };
 
+  readonly breaker = { state: () => this.#attempts.breaker?.state() ?? { state: 'off' as const } };
+
   readonly quota = { status: async (of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus> => this.#quota.statusOf(of, this.#opts.system.unitCode) };
 
   /** See `DancuClient.ready`: the trail, the stores and (optionally) the token, as a readiness probe asks. */
@@ -204,6 +207,7 @@ class Client implements DancuClient {
 
   get purposes(): readonly PurposeDefinition[] { return this.#purposes.list(); }
   get fingerprint(): string { return this.#opts.fingerprint; }
+  get system(): Readonly<SystemIdentity> { return { ...this.#opts.system }; }
 
   async close(): Promise<void> {
     if (this.#closed) return;

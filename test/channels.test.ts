@@ -51,7 +51,7 @@ describe('diagnostics_channel tracing', () => {
       const ends = seen.filter((s) => s.channel === 'dancu:upstream' && s.event === 'asyncEnd').map((s) => s.context);
       expect(ends).toEqual([
         expect.objectContaining({ operation: 'verify', attempt: 1, requestId: miss.requestId, errorCode: 'ERR_UPSTREAM' }),
-        { operation: 'verify', attempt: 2, requestId: miss.requestId, server: new URL(sandbox.url).host },
+        { operation: 'verify', attempt: 2, requestId: miss.requestId, serverAddress: '127.0.0.1', serverPort: Number(new URL(sandbox.url).port) },
       ]);
 
       // No personal data: the contexts without the error objects the caller gets anyway.

@@ -9,7 +9,7 @@ import type { CheckpointSettings } from './checkpointer.js';
 import type { AuditSink } from './sink.js';
 import { closedAtRestart, configLoaded, recovered, witnessLagging, type EventDraft } from './events.js';
 import { diagnostics, type Diagnose } from '../internal/log.js';
-import { traceAudit } from '../internal/channels.js';
+import { publishGuardAlert, traceAudit } from '../internal/channels.js';
 
 /** Audit settings after validation and defaults. */
 export interface AuditPlan {
@@ -56,6 +56,7 @@ export class AuditTrail {
       sink.useCheckpoints({
         ...plan.checkpoints,
         onWitnessProblem: (p) => {
+          publishGuardAlert('audit.witness');
           this.#diagnose('warn', 'DANCU_AUDIT_WITNESS_LAG', `dancu audit witness ${p.reason}: ${p.pending} checkpoint(s) not delivered for ${Math.round(p.lagMs / 1000)} s`, { ...p });
           void this.write([witnessLagging(p)]).catch(() => undefined);
         },

@@ -2,6 +2,7 @@ import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { hiddenTag } from '../internal/hidden-tag.js';
 import { GuardError } from '../errors.js';
 import { BoundedMemo } from '../internal/memo.js';
+import { publishGuardAlert } from '../internal/channels.js';
 import { withTimeout } from '../internal/timeout.js';
 import type { NormalisedContext } from '../context.js';
 import { canonicalIp, type Networks } from './ip.js';
@@ -207,6 +208,7 @@ export class Guards {
   }
 
   #notify(alert: GuardAlert): void {
+    publishGuardAlert(alert.guard);
     // The operator id and IP stay out of the log line: the trail's guard.alert event has them.
     this.#p.diagnose?.('warn', 'DANCU_GUARD_ALERT', `dancu guard alert: ${alert.guard}`,
       { guard: alert.guard, ...(alert.subject ? { subject: alert.subject } : {}), detail: alert.detail });

@@ -1,4 +1,4 @@
-import { tracingChannel } from 'node:diagnostics_channel';
+import { channel, tracingChannel } from 'node:diagnostics_channel';
 
 /**
  * `node:diagnostics_channel` tracing channels, as undici publishes `undici:request:*`: an APM tool
@@ -29,8 +29,10 @@ export interface UpstreamTraceContext {
   attempt: number;
   /** `MaYeuCau`: the same for every attempt of a call, and on the audit events. */
   requestId: string;
-  /** The gateway's host (and port). */
-  server: string;
+  /** The gateway's host name (an IPv6 address without brackets). */
+  serverAddress: string;
+  /** The gateway's port (443 or 80 when the base URL names none). */
+  serverPort: number;
   /** Set when it failed with an HTTP answer: its status. */
   statusCode?: number;
   errorCode?: string;
@@ -43,6 +45,12 @@ export interface StageTraceContext {
   events?: number;
   errorCode?: string;
   error?: unknown;
+}
+
+/** Message of `dancu:guard` (a plain channel): one per guard alert the trail records. */
+export interface GuardAlertMessage {
+  /** `enumeration`, `velocity`, `new-ip`, or `audit.witness`. */
+  guard: string;
 }
 
 const calls = tracingChannel<unknown, CallTraceContext & object>('dancu:call');
@@ -96,9 +104,9 @@ export function traceCall<T>(operation: string, fn: () => Promise<T>, describe: 
 }
 
 /** One request to the gateway on `dancu:upstream`. */
-export function traceUpstream<T>(operation: string, attempt: number, requestId: string, server: string, fn: () => Promise<T>): Promise<T> {
+export function traceUpstream<T>(operation: string, attempt: number, requestId: string, server: { address: string; port: number }, fn: () => Promise<T>): Promise<T> {
   if (!upstream.hasSubscribers) return fn();
-  return traced(upstream, { operation, attempt, requestId, server } as UpstreamTraceContext, fn);
+  return traced(upstream, { operation, attempt, requestId, serverAddress: server.address, serverPort: server.port } as UpstreamTraceContext, fn);
 }
 
 /** One quota reservation on `dancu:quota`. */
@@ -111,4 +119,11 @@ export function traceQuota<T>(fn: () => Promise<T>): Promise<T> {
 export function traceAudit<T>(events: number, fn: () => Promise<T>): Promise<T> {
   if (!audit.hasSubscribers) return fn();
   return traced(audit, { events } as StageTraceContext, fn);
+}
+
+const guards = channel('dancu:guard');
+
+/** A guard alert on `dancu:guard` (the guard's name only: who and what are in the trail). */
+export function publishGuardAlert(guard: string): void {
+  if (guards.hasSubscribers) guards.publish({ guard } satisfies GuardAlertMessage);
 }

@@ -28,6 +28,8 @@ export interface QuotaManagerOptions {
 /** What `client.quota.status()` returns. */
 export interface QuotaStatus {
   budgets: BudgetStatus[];
+  /** The upstream's lock threshold (`quota.lockThreshold`): `global.day` stays below it by the safety margin. */
+  lockThreshold: number;
   /** A shared stop in force (the upstream locked or throttled the account), if any. */
   stop?: ActiveStop;
 }
@@ -113,7 +115,8 @@ export class QuotaManager {
       this.#timed(this.#o.store.status(budgets)),
       this.#timed(this.#o.store.activeStop()),
     ]);
-    return stop ? { budgets: list, stop } : { budgets: list };
+    const lockThreshold = plan.lockThreshold;
+    return stop ? { budgets: list, lockThreshold, stop } : { budgets: list, lockThreshold };
   }
 
   #remember(stop: ActiveStop): void {

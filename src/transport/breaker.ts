@@ -11,6 +11,18 @@ export interface BreakerPolicy {
 
 export const DEFAULT_BREAKER: BreakerPolicy = { failureThreshold: 5, cooldownMs: 30_000 };
 
+/**
+ * What `client.breaker.state()` returns. `closed`: requests go out. `open`: every call is refused
+ * for `retryAfterMs` (after `failures` in a row, or until a `locked` account's lock ends).
+ * `half-open`: the cooldown is over; the next call is the probe that closes or reopens it.
+ * `off`: the client was made with `breaker: false`.
+ */
+export interface BreakerState {
+  state: 'closed' | 'open' | 'half-open' | 'off';
+  reason?: 'failures' | 'locked';
+  retryAfterMs?: number;
+}
+
 /** Permission for one attempt; settle it exactly once. */
 export interface BreakerTicket {
   readonly probe: boolean;
@@ -75,6 +87,13 @@ export class CircuitBreaker {
   /** Give a ticket back unused (the attempt was refused locally, e.g. by the quota). */
   release(ticket: BreakerTicket): void {
     if (ticket.probe) this.#probing = false;
+  }
+
+  /** Where the breaker stands now (for dashboards: `client.breaker.state()`). */
+  state(): BreakerState {
+    if (!this.#open) return { state: 'closed' };
+    const left = this.#openUntil - this.#clock();
+    return left > 0 ? { state: 'open', reason: this.#reason, retryAfterMs: left } : { state: 'half-open', reason: this.#reason };
   }
 
   #trip(until: number, reason: 'failures' | 'locked'): void {

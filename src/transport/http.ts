@@ -56,9 +56,10 @@ export class HttpClient {
   #waiting: Waiter[] = [];
   #head = 0;
 
-  /** The gateway's host (and port), for tracing: `server.address`. */
-  get server(): string {
-    return this.#opts.baseUrl.host;
+  /** The gateway's host name and port, for tracing (`server.address`, `server.port`). */
+  get server(): { address: string; port: number } {
+    const u = this.#opts.baseUrl;
+    return { address: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
   }
 
   constructor(opts: HttpClientOptions) {

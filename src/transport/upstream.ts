@@ -32,7 +32,7 @@ export class Upstream {
   }
 
   /** The gateway's host (and port), for tracing. */
-  get server(): string {
+  get server(): { address: string; port: number } {
     return this.#http.server;
   }
 
