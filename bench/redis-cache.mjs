@@ -11,19 +11,23 @@ import { chainOnlySink, instantClientOptions } from './stats.mjs';
 const REDIS_URL = process.env.DANCU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 
-async function usage(redis, match) {
+/** MEMORY USAGE of every key matching one of `matches`, summed by kind (what follows the prefix: `c`, `s`, `g:…`, the quota's). */
+async function usage(redis, prefix, matches) {
   const out = { keys: 0, bytes: 0, byKind: {} };
-  for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    for (const k of keys) {
-      const b = Number(await redis.memory('USAGE', k, 'SAMPLES', '0'));
-      const kind = k.replace(/^\{[^}]*\}:?/, '').split(':').slice(0, 2).join(':').replace(/[A-Za-z0-9_-]{12,}.*$/, '…');
-      out.keys++;
-      out.bytes += b;
-      out.byKind[kind] = (out.byKind[kind] ?? 0) + b;
+  for (const match of matches) {
+    for (let cursor = '0'; ;) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      for (const k of keys) {
+        const b = Number(await redis.memory('USAGE', k, 'SAMPLES', '0'));
+        const rest = k.startsWith(`{${prefix}}`) ? k.slice(prefix.length + 2) : k.slice(prefix.length);
+        const kind = rest.replace(/^:/, '').replace(/[{}]/g, '').split(':').slice(0, 2).join(':').replace(/[A-Za-z0-9_-]{12,}.*$/, '…');
+        out.keys++;
+        out.bytes += b;
+        out.byKind[kind] = (out.byKind[kind] ?? 0) + b;
+      }
+      cursor = next;
+      if (cursor === '0') break;
     }
-    cursor = next;
-    if (cursor === '0') break;
   }
   return out;
 }
@@ -60,11 +64,13 @@ export async function benchRedisCache({ n = 2000 } = {}) {
     sampleEntry ??= { answer: { found: r.found, match: r.match, detail: r.detail, fields: r.fields }, requestId: r.requestId, checkedAt: Date.now(), purpose: r.purpose };
   }
   await client.close();
-  const dancu = await usage(redis, `{${prefix}}*`);
+  // The quota's keys are in the deployment's slot ({prefix}:…), the cache's and guards' tagged per citizen and operator (prefix:…).
+  const ours = [`{${prefix}}:*`, `${prefix}:*`];
+  const dancu = await usage(redis, prefix, ours);
   // Only what lives per citizen: the quota's few keys are per deployment, operator and purpose.
-  const perCitizen = Object.entries(dancu.byKind).filter(([k]) => !k.startsWith('q')).reduce((a, [, b]) => a + b, 0);
+  const perCitizen = Object.entries(dancu.byKind).filter(([k]) => /^[csg](:|$)/.test(k)).reduce((a, [, b]) => a + b, 0);
   for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}:c:*`, 'COUNT', 100);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:c:*`, 'COUNT', 100);
     sampleKey ??= keys[0];
     cursor = next;
     if (cursor === '0' || sampleKey) break;
@@ -73,8 +79,8 @@ export async function benchRedisCache({ n = 2000 } = {}) {
   const plainPrefix = `{${prefix}-plain}:`;
   const pad = Math.max(1, (sampleKey?.length ?? 40) - plainPrefix.length - 6);
   for (let i = 0; i < n; i++) await redis.set(`${plainPrefix}${String(i).padStart(6, '0')}${'k'.repeat(pad)}`, JSON.stringify(sampleEntry), 'PX', 86_400_000);
-  const plain = await usage(redis, `${plainPrefix}*`);
-  await drop(redis, `{${prefix}}*`);
+  const plain = await usage(redis, `${prefix}-plain`, [`${plainPrefix}*`]);
+  for (const match of ours) await drop(redis, match);
   await drop(redis, `${plainPrefix}*`);
   redis.disconnect();
   const result = {

@@ -4,11 +4,15 @@
  * they fail instead, so a missing service can never pass as green.
  */
 import { Socket } from 'node:net';
-import { Redis as IORedis } from 'ioredis';
-import { createClient as createNodeRedis } from 'redis';
+import { Redis as IORedis, type Cluster as IORedisCluster } from 'ioredis';
+import { createClient as createNodeRedis, createCluster as createNodeRedisCluster } from 'redis';
 import { afterAll } from 'vitest';
+import { ioredisCluster, REDIS_CLUSTER_NODES } from './cluster-nodes.js';
+
+export { ioredisCluster, REDIS_CLUSTER_NODES };
 
 type NodeRedis = ReturnType<typeof createNodeRedis>;
+type NodeRedisCluster = ReturnType<typeof createNodeRedisCluster>;
 
 export const REDIS_URL = process.env['DANCU_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const required = process.env['DANCU_REQUIRE_SERVICES'] === '1';
@@ -62,4 +66,48 @@ export async function contractRedisClients(): Promise<{ ioredis: IORedis | undef
     await nodeRedis.quit();
   });
   return { ioredis, nodeRedis };
+}
+
+/** Whether the Cluster tests should run. Throws in CI when the Cluster is missing. */
+export async function redisClusterAvailable(): Promise<boolean> {
+  const down = [];
+  for (const n of REDIS_CLUSTER_NODES) if (!(await reachable(n.host, n.port))) down.push(`${n.host}:${n.port}`);
+  if (down.length === 0) return true;
+  const message = `the Redis Cluster is not reachable (${down.join(', ')})`;
+  if (required) throw new Error(`${message}, and DANCU_REQUIRE_SERVICES=1: the Redis Cluster tests must run (.ci/redis-cluster starts one).`);
+  console.warn(`\n⚠ ${message}: SKIPPING the Redis Cluster tests. Run .ci/redis-cluster (or set DANCU_TEST_REDIS_CLUSTER) to run them.\n`);
+  return false;
+}
+
+/**
+ * An ioredis Cluster and a node-redis cluster for store contract tests (both undefined without the
+ * Cluster), closed after the file's tests.
+ */
+export async function contractClusterClients(): Promise<{ ioredisCluster: IORedisCluster | undefined; nodeRedisCluster: NodeRedisCluster | undefined }> {
+  if (!(await redisClusterAvailable())) return { ioredisCluster: undefined, nodeRedisCluster: undefined };
+  const ioredis = ioredisCluster();
+  const nodeRedis = (await createNodeRedisCluster({ rootNodes: REDIS_CLUSTER_NODES.map((n) => ({ url: `redis://${n.host}:${n.port}` })) }).connect()) as NodeRedisCluster;
+  afterAll(async () => {
+    ioredis.disconnect();
+    await nodeRedis.quit();
+  });
+  return { ioredisCluster: ioredis, nodeRedisCluster: nodeRedis };
+}
+
+/** Every key of a deployment's prefix (`{prefix}:…` and `prefix:…`), per node: each master of a Cluster, or the one server. */
+export async function keysPerNode(redis: IORedis | IORedisCluster, prefix: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const node of 'nodes' in redis ? redis.nodes('master') : [redis]) {
+    const keys: string[] = [];
+    for (const match of [`{${prefix}}:*`, `${prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+    }
+    out.set(`${node.options.host}:${node.options.port}`, keys);
+  }
+  return out;
 }

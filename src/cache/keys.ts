@@ -35,6 +35,9 @@ export function subjectKey(keys: CacheKeys, idNumber: string): string {
   return mac(keys, ['s', idNumber]).subarray(0, 9).toString('base64url');
 }
 
+/** Length of a subject (9 bytes in base64url); a key's first `SUBJECT_CHARS` characters are its subject. */
+export const SUBJECT_CHARS = 12;
+
 export function entryKey(keys: CacheKeys, idNumber: string, parts: readonly string[]): { key: string; subject: string; citizen: string } {
   const full = mac(keys, ['s', idNumber]);
   const subject = full.toString('base64url', 0, 9);

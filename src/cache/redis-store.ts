@@ -1,13 +1,15 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { checkPrefix, RedisScript, scriptClientOption, type RedisClientLike, type RedisConnection } from '../internal/redis.js';
+import { SUBJECT_CHARS } from './keys.js';
 import { pack, unpack } from './pack.js';
 import type { CachedEntry, CacheStore } from './types.js';
 
 const GET = `return redis.call('GET', KEYS[1])`;
 /**
- * KEYS: entry, subject index. ARGV: value, ttl ms, the entry's cache key (what follows `<prefix>:c:`:
- * the index holds that, not the whole Redis key). The index lives as long as its longest entry.
+ * KEYS: entry, subject index (one Cluster slot: both are tagged with the subject). ARGV: value,
+ * ttl ms, the entry's cache key (the index holds that, not the whole Redis key). The index lives as
+ * long as its longest entry.
  */
 const SET = `
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -15,12 +17,15 @@ redis.call('SADD', KEYS[2], ARGV[3])
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1`;
-/** KEYS: subject index. ARGV: `<prefix>:c:`. A member that starts with '{' is a whole key (written by 0.1). */
+/**
+ * KEYS: subject index. ARGV: `<prefix>:c:`, the subject's length. Each member is a cache key; its
+ * Redis key (same slot: the subject's tag) is rebuilt as {@link RedisCacheStore.keyOf} builds it.
+ */
 const INVALIDATE = `
 local keys = redis.call('SMEMBERS', KEYS[1])
-local n = 0
+local n, len = 0, tonumber(ARGV[2])
 for _, k in ipairs(keys) do
-  if string.sub(k, 1, 1) == '{' then n = n + redis.call('DEL', k) else n = n + redis.call('DEL', ARGV[1] .. k) end
+  n = n + redis.call('DEL', ARGV[1] .. '{' .. string.sub(k, 1, len) .. '}' .. string.sub(k, len + 1))
 end
 redis.call('DEL', KEYS[1])
 return n`;
@@ -42,7 +47,11 @@ export interface RedisCacheStoreOptions {
    * every client uses it.
    */
   encryptionKey?: Buffer;
-  /** Key prefix, in a `{…}` Cluster hash tag. Default `dancu`. */
+  /**
+   * Key prefix, so several deployments can share one Redis. Default `dancu`. Keys are
+   * `<prefix>:c:{<subject>}…` and `<prefix>:s:{<subject>}`: a citizen's entries, locks and index
+   * share one Redis Cluster slot, and citizens spread over the masters.
+   */
   prefix?: string;
 }
 
@@ -65,7 +74,7 @@ export class RedisCacheStore implements CacheStore {
     const s = (src: string) => new RedisScript(client, src);
     this.#scripts = { get: s(GET), set: s(SET), invalidate: s(INVALIDATE), acquire: s(ACQUIRE), release: s(RELEASE), held: s(HELD) };
     const prefix = checkPrefix(options.prefix);
-    this.#prefix = `{${prefix}}`;
+    this.#prefix = prefix;
     this.redis = { client, prefix, clock: undefined };
     if (options.encryptionKey !== undefined) {
       if (!Buffer.isBuffer(options.encryptionKey) || options.encryptionKey.length !== 32) {
@@ -93,9 +102,13 @@ export class RedisCacheStore implements CacheStore {
     }
   }
 
-  /** The Redis key of a cache key (for inspection). */
+  /** The Redis key of a cache key (for inspection): tagged with the key's subject, its first 12 characters. */
   keyOf(key: string): string {
-    return `${this.#prefix}:c:${key}`;
+    return `${this.#prefix}:c:{${key.slice(0, SUBJECT_CHARS)}}${key.slice(SUBJECT_CHARS)}`;
+  }
+
+  #indexOf(subject: string): string {
+    return `${this.#prefix}:s:{${subject}}`;
   }
 
   /** Load the six scripts (SCRIPT LOAD): rejects if Redis does not answer. */
@@ -108,18 +121,18 @@ export class RedisCacheStore implements CacheStore {
     if (raw === null || raw === undefined) return undefined;
     try {
       const plain = this.#open(String(raw), key);
-      return plain.startsWith('{') ? (JSON.parse(plain) as CachedEntry) : unpack(plain); // '{': JSON, as 0.1 wrote it
+      return unpack(plain);
     } catch {
       return undefined; // written with another key (rotation) or tampered with: a miss, never an error
     }
   }
 
   async set(key: string, subject: string, entry: CachedEntry, ttlMs: number): Promise<void> {
-    await this.#scripts.set.run([this.keyOf(key), `${this.#prefix}:s:${subject}`], [this.#seal(pack(entry), key), String(Math.max(1, Math.ceil(ttlMs))), key]);
+    await this.#scripts.set.run([this.keyOf(key), this.#indexOf(subject)], [this.#seal(pack(entry), key), String(Math.max(1, Math.ceil(ttlMs))), key]);
   }
 
   async invalidateSubject(subject: string): Promise<number> {
-    return Number(await this.#scripts.invalidate.run([`${this.#prefix}:s:${subject}`], [this.keyOf('')]));
+    return Number(await this.#scripts.invalidate.run([this.#indexOf(subject)], [`${this.#prefix}:c:`, String(SUBJECT_CHARS)]));
   }
 
   /** Not tracked for a shared store (it would need a SCAN of Redis): always `-1`. */

@@ -13,9 +13,10 @@ export interface CachedEntry {
 }
 
 /**
- * Where cached answers live. Keys are opaque HMACs; `subject` is an HMAC of the ID number that
- * groups a citizen's entries so they can be invalidated together, and every key starts with its
- * subject. Methods may be sync or async.
+ * Where cached answers live. Keys are opaque HMACs; `subject` is an HMAC of the ID number (12
+ * base64url characters) that groups a citizen's entries so they can be invalidated together, and
+ * every key starts with its subject (a Redis Cluster keeps a citizen's keys in one slot by it).
+ * Methods may be sync or async.
  */
 export interface CacheStore {
   get(key: string): CachedEntry | undefined | Promise<CachedEntry | undefined>;

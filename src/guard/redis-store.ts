@@ -60,7 +60,10 @@ return {isNew and 1 or 0, known}
 export interface RedisGuardStoreOptions {
   /** Your ioredis or node-redis (v4/v5) client, connected. dancu never closes it. */
   client: RedisClientLike;
-  /** Key prefix; keys are `{prefix}:g:…`. Default `dancu`. */
+  /**
+   * Key prefix; keys are `<prefix>:g:{<operator or citizen key>}…`, so each check's keys share one
+   * Redis Cluster slot and operators and citizens spread over the masters. Default `dancu`.
+   */
   prefix?: string;
   /** Test clock in epoch ms. Default: Redis `TIME`, so every host agrees. */
   clock?: () => number;
@@ -87,7 +90,7 @@ export class RedisGuardStore implements GuardStore {
     this.#block = new RedisScript(client, BLOCK);
     this.#remember = new RedisScript(client, REMEMBER);
     const prefix = checkPrefix(options.prefix);
-    this.#prefix = `{${prefix}}:g`;
+    this.#prefix = `${prefix}:g`;
     this.#clock = options.clock;
   }
 
@@ -121,7 +124,7 @@ export class RedisGuardStore implements GuardStore {
   }
 
   #key(key: string): string {
-    return `${this.#prefix}:${key}`;
+    return `${this.#prefix}:{${key}}`;
   }
 
   #now(): string {

@@ -1,27 +1,31 @@
 /**
- * Dedup across a deployment: 4 real processes share one RedisCacheStore. The sandbox runs here
- * over real HTTP and counts what reaches the upstream.
+ * Dedup across a deployment: 4 real processes share one RedisCacheStore, on a single Redis and on
+ * a 3-master Redis Cluster. The sandbox runs here over real HTTP and counts what reaches the upstream.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, seededRandom, type Sandbox } from '../../src/testing/index.js';
-import { REDIS_URL, redisAvailable } from '../services.js';
+import { ioredisCluster, keysPerNode, REDIS_URL, redisAvailable, redisClusterAvailable } from '../services.js';
 import { runAll, startWorker, stopWorkers } from '../workers.js';
 import type { CacheRun, CacheRunResult } from './worker.js';
 
-const hasRedis = await redisAvailable();
 const WORKERS = 4;
+const targets: Array<[string, string, boolean]> = [
+  ['Redis', REDIS_URL, await redisAvailable()],
+  ['a Redis Cluster', 'cluster', await redisClusterAvailable()], // the workers connect to the test Cluster
+];
 
-describe.skipIf(!hasRedis)(`dedup across ${WORKERS} processes sharing Redis`, () => {
+describe.each(targets)(`dedup across ${WORKERS} processes sharing %s`, (_, redisUrl, available) => {
+  if (!available) return void it.skip('needs the service (see the warning above)');
   let sandbox: Sandbox;
   let workers: ChildProcess[] = [];
-  let redis: Redis;
+  let redis: Redis | Cluster;
   beforeAll(async () => {
     sandbox = await createSandbox({ populationSize: 2_000, seed: 77 });
     workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(new URL('./worker.ts', import.meta.url))));
-    redis = new Redis(REDIS_URL);
+    redis = redisUrl === 'cluster' ? ioredisCluster() : new Redis(REDIS_URL);
   }, 60_000);
   afterAll(async () => {
     await stopWorkers(workers);
@@ -33,7 +37,7 @@ describe.skipIf(!hasRedis)(`dedup across ${WORKERS} processes sharing Redis`, ()
     Promise.all(
       workers.map((w, i) =>
         runAll<Omit<CacheRun, 'type' | 'runId'>, CacheRunResult>([w], {
-          url: sandbox.url, credentials: sandbox.credentials, redisUrl: REDIS_URL, prefix,
+          url: sandbox.url, credentials: sandbox.credentials, redisUrl, prefix,
           secret: 'multi-process-test-secret-0123456789abcdef', concurrency, calls: calls[i]!,
         }).results.then((r) => r[0]!),
       ),
@@ -75,13 +79,7 @@ describe.skipIf(!hasRedis)(`dedup across ${WORKERS} processes sharing Redis`, ()
     expect(total(results, 'upstream')).toBe(2_000);
 
     // Redis holds no ID number, no name, no date of birth in plaintext: keys or values.
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
+    const keys = [...(await keysPerNode(redis, prefix)).values()].flat();
     expect(keys.length).toBeGreaterThan(2_000);
     const dump: string[] = [...keys];
     for (const k of keys) {

@@ -2,9 +2,10 @@
  * A deployment process for the dedup tests (run with `node --import tsx`): one dancu client with
  * the shared RedisCacheStore (and RedisQuotaStore), replaying the calls it is given.
  */
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { createClient, isDancuError, MemoryAuditSink, RedisCacheStore, RedisQuotaStore } from '../../src/index.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
+import { ioredisCluster } from '../cluster-nodes.js';
 
 export interface CacheRun {
   type: 'run';
@@ -25,10 +26,20 @@ export interface CacheRunResult {
   errors: Record<string, number>;
 }
 
-const redis = new Redis(process.env['DANCU_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableOfflineQueue: false });
-redis.on('error', () => undefined);
+const clients = new Map<string, Redis | Cluster>();
+/** `redisUrl` is a Redis URL, or `cluster` for the test Cluster (test/services.ts). */
+function redisFor(url: string): Redis | Cluster {
+  let r = clients.get(url);
+  if (!r) {
+    r = url === 'cluster' ? ioredisCluster({ failFast: true }) : new Redis(url, { enableOfflineQueue: false });
+    r.on('error', () => undefined);
+    clients.set(url, r);
+  }
+  return r;
+}
 
 async function run(m: CacheRun): Promise<CacheRunResult> {
+  const redis = redisFor(m.redisUrl);
   if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
   const client = createClient({
     baseUrl: m.url,
@@ -66,7 +77,7 @@ async function run(m: CacheRun): Promise<CacheRunResult> {
 
 process.on('message', (m: CacheRun | { type: 'exit' }) => {
   if (m.type === 'exit') {
-    redis.disconnect();
+    for (const r of clients.values()) r.disconnect();
     process.disconnect();
   } else void run(m).then((r) => process.send!(r));
 });

@@ -376,7 +376,7 @@ describe.skipIf(!hasRedis)('guard state in Redis (follows the quota store)', () 
       expect((await rejection(b.verifyCitizen(v(sandbox.population[3]!), ctx))).code).toBe('ERR_GUARD_VELOCITY');
       expect((await rejection(a.verifyCitizen(v(sandbox.population[4]!), ctx))).code).toBe('ERR_GUARD_VELOCITY');
       expect(sandbox.stats().total).toBe(5);
-      const keys = await redis!.keys(`{${prefix}}:g:*`);
+      const keys = await redis!.keys(`${prefix}:g:*`); // <prefix>:g:{<operator or citizen key>}…
       expect(keys.length).toBeGreaterThan(0);
       const dump = JSON.stringify(await Promise.all(keys.map(async (k) => [k, await redis!.type(k)])));
       expect(dump).not.toContain(c.idNumber);
@@ -400,9 +400,11 @@ describe.skipIf(!hasRedis)('guard state in Redis (follows the quota store)', () 
       const c = sandbox.population[0]!;
       expect((await client.verifyCitizen(v(c), ctx)).source).toBe('upstream');
       expect((await client.verifyCitizen(v(c), ctx)).source).toBe('cache');
-      const kinds = (await redis!.keys(`{${prefix}}:*`)).map((k) => k.split(':')[1]).sort();
-      // cache entries (c), day counts (d), guard state (g) and the quota's life marker, under one prefix
-      expect(kinds).toEqual(expect.arrayContaining(['c', 'd', 'g', 'life']));
+      // The quota's keys in the deployment's slot ({prefix}:…); cache and guard keys tagged per citizen or operator (prefix:…).
+      const keys = [...(await redis!.keys(`{${prefix}}:*`)), ...(await redis!.keys(`${prefix}:*`))];
+      const kinds = keys.map((k) => k.split(':')[1]).sort();
+      // cache entries (c) and their citizen index (s), day counts (d), guard state (g) and the quota's life marker, under one prefix
+      expect(kinds).toEqual(expect.arrayContaining(['c', 's', 'd', 'g', 'life']));
     } finally {
       stores.quota.close();
       await client.close();

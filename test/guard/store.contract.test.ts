@@ -1,16 +1,19 @@
-/** One contract, every GuardStore: memory and Redis (ioredis, node-redis) behave the same. */
+/** One contract, every GuardStore: memory and Redis (ioredis, node-redis; a server and a Cluster) behave the same. */
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryGuardStore, RedisGuardStore, type GuardStore } from '../../src/index.js';
-import { contractRedisClients } from '../services.js';
+import { contractClusterClients, contractRedisClients } from '../services.js';
 
 const { ioredis, nodeRedis } = await contractRedisClients();
+const { ioredisCluster, nodeRedisCluster } = await contractClusterClients();
 
 type Factory = (clock: () => number) => GuardStore;
 const factories: Array<[string, Factory | undefined]> = [
   ['MemoryGuardStore', (clock) => new MemoryGuardStore({ clock })],
   ['RedisGuardStore (ioredis)', ioredis && ((clock) => new RedisGuardStore({ client: ioredis, prefix: `t-${randomUUID()}`, clock }))],
   ['RedisGuardStore (node-redis)', nodeRedis && ((clock) => new RedisGuardStore({ client: nodeRedis, prefix: `t-${randomUUID()}`, clock }))],
+  ['RedisGuardStore (ioredis Cluster)', ioredisCluster && ((clock) => new RedisGuardStore({ client: ioredisCluster, prefix: `t-${randomUUID()}`, clock }))],
+  ['RedisGuardStore (node-redis cluster)', nodeRedisCluster && ((clock) => new RedisGuardStore({ client: nodeRedisCluster, prefix: `t-${randomUUID()}`, clock }))],
 ];
 
 for (const [name, make] of factories) {

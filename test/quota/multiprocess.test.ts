@@ -8,11 +8,12 @@ import { createServer, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../../src/testing/index.js';
-import { REDIS_URL, redisAvailable } from '../services.js';
+import { REDIS_URL, redisAvailable, redisClusterAvailable } from '../services.js';
 import { runAll as runAllWorkers, startWorker, stopWorkers } from '../workers.js';
 import type { RunMessage, RunResult } from './worker.js';
 
 const hasRedis = await redisAvailable();
+const hasCluster = await redisClusterAvailable();
 const WORKERS = 4;
 
 let sandbox: Sandbox;
@@ -165,6 +166,33 @@ describe.skipIf(!hasRedis)(`${WORKERS} processes sharing one account through Red
     } finally {
       stopLoad?.();
       redis.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!hasCluster)(`${WORKERS} processes sharing one account through a Redis Cluster`, () => {
+  let cluster: Sandbox;
+  let clusterWorkers: ChildProcess[] = [];
+  beforeAll(async () => {
+    cluster = await createSandbox({ populationSize: 300, lockThreshold: 1_000_000 });
+    clusterWorkers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(new URL('./worker.ts', import.meta.url))));
+  }, 60_000);
+  afterAll(async () => {
+    await stopWorkers(clusterWorkers);
+    await cluster?.close();
+  });
+
+  it('5 runs at 10× oversubscription: overshoot 0, the budget used', async () => {
+    for (let run = 0; run < 5; run++) {
+      cluster.reset();
+      const results = await runAllWorkers<Omit<RunMessage, 'type' | 'runId'>, RunResult>(clusterWorkers, {
+        url: cluster.url, credentials: cluster.credentials, redisUrl: 'cluster', prefix: `mpc-${randomUUID()}`,
+        perDay: 1_000, callers: 50, callsPerCaller: 50, retryAttempts: 1, storeTimeoutMs: 5_000,
+        citizens: cluster.population.map(({ idNumber, fullName, dateOfBirth }) => ({ idNumber, fullName, dateOfBirth })),
+      }).results;
+      expect(cluster.stats().total, `run ${run}`).toBe(1_000);
+      expect(sum(results, 'ok')).toBe(1_000);
+      expect(sum(results, 'ERR_QUOTA_EXCEEDED'), JSON.stringify(results.map((r) => r.counts))).toBe(9_000);
     }
   }, 120_000);
 });

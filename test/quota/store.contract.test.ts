@@ -1,6 +1,6 @@
 /**
  * One contract, every QuotaStore: the memory store and the Redis store (through ioredis and
- * through node-redis) must behave the same. Time is injected so day boundaries are exact.
+ * through node-redis, on a server and on a Cluster) must behave the same. Time is injected so day boundaries are exact.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis as IORedis } from 'ioredis';
@@ -8,7 +8,7 @@ import { createClient as createNodeRedis } from 'redis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryQuotaStore, RedisQuotaStore, type BudgetSpec, type QuotaStore } from '../../src/index.js';
 import { nextVietnamMidnight } from '../../src/internal/time.js';
-import { REDIS_URL, redisAvailable } from '../services.js';
+import { contractClusterClients, REDIS_URL, redisAvailable } from '../services.js';
 
 const hasRedis = await redisAvailable();
 const ioredis = hasRedis ? new IORedis(REDIS_URL, { lazyConnect: false }) : undefined;
@@ -17,6 +17,7 @@ afterAll(async () => {
   ioredis?.disconnect();
   await nodeRedis?.quit();
 });
+const { ioredisCluster, nodeRedisCluster } = await contractClusterClients();
 
 // 2026-11-23 23:59:59 in Vietnam = 16:59:59 UTC.
 const BEFORE_VN_MIDNIGHT = Date.UTC(2026, 10, 23, 16, 59, 59);
@@ -26,6 +27,8 @@ const factories: Array<[string, Factory | undefined]> = [
   ['MemoryQuotaStore', (clock) => new MemoryQuotaStore({ clock })],
   ['RedisQuotaStore (ioredis)', ioredis && ((clock) => new RedisQuotaStore({ client: ioredis, prefix: `t-${randomUUID()}`, clock }))],
   ['RedisQuotaStore (node-redis)', nodeRedis && ((clock) => new RedisQuotaStore({ client: nodeRedis, prefix: `t-${randomUUID()}`, clock }))],
+  ['RedisQuotaStore (ioredis Cluster)', ioredisCluster && ((clock) => new RedisQuotaStore({ client: ioredisCluster, prefix: `t-${randomUUID()}`, clock }))],
+  ['RedisQuotaStore (node-redis cluster)', nodeRedisCluster && ((clock) => new RedisQuotaStore({ client: nodeRedisCluster, prefix: `t-${randomUUID()}`, clock }))],
 ];
 
 const day = (limit: number, id = 'global.day'): BudgetSpec => ({ id, key: `d:${id}`, kind: 'day', limit });

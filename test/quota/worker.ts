@@ -2,9 +2,10 @@
  * A deployment process for the multi-process tests (run with `node --import tsx`): one dancu
  * client with a RedisQuotaStore, N concurrent callers, driven by the parent over IPC.
  */
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { createClient, isDancuError, MemoryAuditSink, RedisQuotaStore, type DancuClient } from '../../src/index.js';
 import { SANDBOX_PURPOSES } from '../../src/testing/index.js';
+import { ioredisCluster } from '../cluster-nodes.js';
 
 export interface RunMessage {
   type: 'run';
@@ -40,21 +41,22 @@ export interface RunResult {
   successAt: number[];
 }
 
-const redisClients = new Map<string, Redis>();
+const redisClients = new Map<string, Redis | Cluster>();
 let stopRequested = false;
 
-function redisFor(url: string): Redis {
+/** `url` is a Redis URL, or `cluster` for the test Cluster (test/cluster-nodes.ts). */
+function redisFor(url: string): Redis | Cluster {
   let r = redisClients.get(url);
   if (!r) {
     // Fail fast while disconnected: no offline queue that would replay reservations later.
-    r = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+    r = url === 'cluster' ? ioredisCluster({ failFast: true }) : new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
     r.on('error', () => undefined);
     redisClients.set(url, r);
   }
   return r;
 }
 
-async function connected(r: Redis): Promise<void> {
+async function connected(r: Redis | Cluster): Promise<void> {
   if (r.status === 'ready') return;
   await new Promise<void>((resolve) => r.once('ready', () => resolve()));
 }
