@@ -82,6 +82,7 @@ if (!values['no-write']) {
   const met = (ok) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
   const redisOk = typeof q.redis === 'object', rcOk = typeof rc === 'object';
   const bn = results.bottleneck, bnOk = typeof bn === 'object';
+  const o = results.otel;
   const goals = `<!-- goals:begin -->
 Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} rounds. Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}.
 
@@ -97,7 +98,10 @@ Run of ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${rounds} ro
 | Redis memory per cached answer (entry, citizen index, enumeration sets) | ${rcOk ? `${f(rc.bytesPerAnswer)} B` : rc} | plain \`SET\` of the answer's JSON with expiry: ${rcOk ? `${f(rc.plainSetBytesPerAnswer)} B` : '—'} | ${rcOk ? `${f(rc.ratio, 2)}×` : '—'} | ≤ 2× | ${met(rcOk ? rc.ratio <= 2 : undefined)} |
 | storm: 100,000 calls over 10,000 citizens, upstream 5 ms, 64 callers (defaults: memory cache, single-flight, durable JSONL trail) | ${f(st.dancuMs)} ms, ${f(st.dancuUpstream)} upstream requests | \`fetch\` + p-limit + lru-cache + a pino line per call: ${f(st.naiveMs)} ms, ${f(st.naiveUpstream)} upstream requests | ${f(st.ratio, 2)}× | ≤ 1.1×, upstream = ${f(st.citizens)} | ${met(st.ratio <= 1.1 && st.dancuUpstream === st.citizens)} |
 | shared quota, 4 processes × 8 callers, one budget (\`node bench/bottleneck.mjs\`; below) | ${bnOk ? `${f(bn.dancu.perSec)} reservations/s; after a Redis kill: overshoot ${f(bn.dancu.kill.overshoot)}, ${f(bn.dancu.resume.afterRestart)} granted after the restart` : bn} | ${bnOk ? `Bottleneck 2.19.5 (ioredis): ${f(bn.bottleneck.perSec)}/s; after the kill ${f(bn.bottleneck.resume.afterRestart)} granted (Redis 7), overshoot ${f(bn.bottleneckFixed.kill.overshoot)} with its error match fixed` : '—'} | ${bnOk ? `${f(bn.perSecRatio, 1)}×` : '—'} | comparison, no goal | |
-| hit path with OpenTelemetry tracing on (\`dancu/otel\`, the real SDK: batch processor, in-memory exporter, every span sampled), sequential, events chained and dropped | ${f(results.otel.onPerSec)}/s | the same client, tracing off: ${f(results.otel.offPerSec)}/s | +${f(results.otel.overhead * 100, 1)}% | ≤ 10% | ${met(results.otel.overhead <= 0.1)} |
+| hit path with OpenTelemetry traces and metrics on (\`dancu/otel\`, the real SDK: batch span processor, periodic metric reader every 1 s, in-memory exporters, every span sampled), sequential, events chained and dropped | ${f(o.hit['traces+metrics'].perSec)}/s | the same client, not instrumented (context manager registered): ${f(o.hit.off.perSec)}/s | +${f(o.hit['traces+metrics'].overhead * 100, 1)}% | ≤ 10% | ${met(o.hit['traces+metrics'].overhead <= 0.1)} |
+| (context) the same, metrics only | ${f(o.hit.metrics.perSec)}/s | ${f(o.hit.off.perSec)}/s | +${f(o.hit.metrics.overhead * 100, 1)}% | — | |
+| (context) the same, 10% of calls traced (\`ParentBased(TraceIdRatio 0.1)\`) and metrics | ${f(o.hit['traces 10% sampled+metrics'].perSec)}/s | ${f(o.hit.off.perSec)}/s | +${f(o.hit['traces 10% sampled+metrics'].overhead * 100, 1)}% | — | |
+| (context) miss path (instant upstream), traces and metrics on | ${f(o.miss['traces+metrics'].perSec)}/s | ${f(o.miss.off.perSec)}/s | +${f(o.miss['traces+metrics'].overhead * 100, 1)}% | — | |
 <!-- goals:end -->`;
   let before = '';
   try {

@@ -2,9 +2,14 @@
  * The metrics of `dancu/otel`: counters and histograms from dancu's channels (every client of the
  * process), observable gauges read from the clients it is given (their public `quota.status()`,
  * `cache.stats()` and `breaker.state()`). docs/operations.md lists them with suggested alerts.
+ *
+ * Counters are kept here (one `Map` increment a call) and reported by observable counters at
+ * collection: the SDK hashes the attributes of every synchronous measurement, which on a cache hit
+ * cost more than the hit's own work. Durations need a histogram, so they stay synchronous, on the
+ * stages that take time (requests, audit writes), not on every call.
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
-import { ValueType, type Attributes, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import { ValueType, type Attributes, type BatchObservableResult, type Meter, type Observable, type ObservableCounter, type ObservableResult } from '@opentelemetry/api';
 
 /** What the gauges read of a client: the public surface of `DancuClient`, nothing else. */
 export interface MeteredClient {
@@ -26,12 +31,13 @@ const noop = () => undefined;
 
 /** Subscribe `meter` to the channels and observe `clients`. Returns the unsubscribe. */
 export function meterChannels(meter: Meter, clients: readonly MeteredClient[]): () => void {
-  const calls = meter.createCounter('dancu.calls', { description: 'Calls to verifyCitizen, lookupCitizen and call, by how each ended', unit: '{call}', valueType: ValueType.INT });
-  const callDuration = meter.createHistogram('dancu.call.duration', { description: 'Duration of a call, from the caller’s view', unit: 's', advice: { explicitBucketBoundaries: CALL_BUCKETS } });
   const upstream = meter.createHistogram('http.client.request.duration', { description: 'Duration of each request to the gateway (each attempt)', unit: 's', advice: { explicitBucketBoundaries: CALL_BUCKETS } });
   const audit = meter.createHistogram('dancu.audit.commit.duration', { description: 'Duration of each durable write to the audit trail', unit: 's', advice: { explicitBucketBoundaries: CALL_BUCKETS } });
-  const denials = meter.createCounter('dancu.guard.denials', { description: 'Calls refused by a guard', unit: '{call}', valueType: ValueType.INT });
-  const alerts = meter.createCounter('dancu.guard.alerts', { description: 'Guard alerts recorded in the trail', unit: '{alert}', valueType: ValueType.INT });
+  const counted = {
+    calls: new Counts(meter.createObservableCounter('dancu.calls', { description: 'Calls to verifyCitizen, lookupCitizen and call, by how each ended', unit: '{call}', valueType: ValueType.INT })),
+    denials: new Counts(meter.createObservableCounter('dancu.guard.denials', { description: 'Calls refused by a guard', unit: '{call}', valueType: ValueType.INT })),
+    alerts: new Counts(meter.createObservableCounter('dancu.guard.alerts', { description: 'Guard alerts recorded in the trail', unit: '{alert}', valueType: ValueType.INT })),
+  };
 
   const started = new WeakMap<object, number>();
   const subscriptions: Array<[string, Handlers]> = [];
@@ -50,16 +56,21 @@ export function meterChannels(meter: Meter, clients: readonly MeteredClient[]): 
     subscriptions.push([name, handlers]);
   };
 
-  on('dancu:call', (c, s) => {
-    const a: Attributes = { 'dancu.operation': c.operation ?? '', 'dancu.outcome': c.errorCode === undefined ? 'ok' : 'error' };
-    if (c.purpose !== undefined) a['dancu.purpose'] = c.purpose;
-    if (c.source !== undefined) a['dancu.result.source'] = c.source;
-    if (c.errorCode !== undefined) a['error.type'] = c.errorCode;
-    calls.add(1, a);
-    callDuration.record(s, a);
+  const onCall = (m: unknown) => {
+    const c = m as Ctx;
+    counted.calls.add(`${c.operation}\u001f${c.purpose}\u001f${c.source}\u001f${c.errorCode}`, () => {
+      const a: Attributes = { 'dancu.operation': c.operation ?? '', 'dancu.outcome': c.errorCode === undefined ? 'ok' : 'error' };
+      if (c.purpose !== undefined) a['dancu.purpose'] = c.purpose;
+      if (c.source !== undefined) a['dancu.result.source'] = c.source;
+      if (c.errorCode !== undefined) a['error.type'] = c.errorCode;
+      return a;
+    });
     const guard = c.errorCode && GUARD_OF[c.errorCode];
-    if (guard) denials.add(1, { 'dancu.guard': guard });
-  });
+    if (guard) counted.denials.add(guard, () => ({ 'dancu.guard': guard }));
+  };
+  const callHandlers: Handlers = { start: noop, end: noop, asyncStart: noop, error: noop, asyncEnd: onCall };
+  tracingChannel('dancu:call').subscribe(callHandlers);
+  subscriptions.push(['dancu:call', callHandlers]);
   on('dancu:upstream', (c, s) => {
     const a: Attributes = { 'http.request.method': 'POST', 'server.address': c.serverAddress ?? '', 'server.port': c.serverPort ?? 0, 'dancu.operation': c.operation ?? '' };
     if (c.statusCode !== undefined) a['http.response.status_code'] = c.statusCode;
@@ -67,7 +78,10 @@ export function meterChannels(meter: Meter, clients: readonly MeteredClient[]): 
     upstream.record(s, a);
   });
   on('dancu:audit', (c, s) => audit.record(s, c.errorCode === undefined ? {} : { 'error.type': c.errorCode }));
-  const onAlert = (m: unknown) => alerts.add(1, { 'dancu.guard': (m as { guard: string }).guard });
+  const onAlert = (m: unknown) => {
+    const guard = (m as { guard: string }).guard;
+    counted.alerts.add(guard, () => ({ 'dancu.guard': guard }));
+  };
   channel('dancu:guard').subscribe(onAlert);
 
   const gauges = {
@@ -109,10 +123,40 @@ export function meterChannels(meter: Meter, clients: readonly MeteredClient[]): 
   };
   const observables: Observable[] = Object.values(gauges);
   if (clients.length > 0) meter.addBatchObservableCallback(observe, observables);
+  for (const c of Object.values(counted)) c.observe();
 
   return () => {
     for (const [name, handlers] of subscriptions.splice(0)) tracingChannel(name).unsubscribe(handlers);
     channel('dancu:guard').unsubscribe(onAlert);
     if (clients.length > 0) meter.removeBatchObservableCallback(observe, observables);
+    for (const c of Object.values(counted)) c.stop();
   };
+}
+
+/** A monotonic count per attribute set, kept in a `Map` and reported by an observable counter. */
+class Counts {
+  readonly #counts = new Map<string, { attributes: Attributes; value: number }>();
+  readonly #counter: ObservableCounter;
+  readonly #report = (result: ObservableResult) => {
+    for (const { attributes, value } of this.#counts.values()) result.observe(value, attributes);
+  };
+
+  constructor(counter: ObservableCounter) {
+    this.#counter = counter;
+  }
+
+  /** Count one under `key`; `attributes` is called the first time the key is seen. */
+  add(key: string, attributes: () => Attributes): void {
+    const entry = this.#counts.get(key);
+    if (entry) entry.value++;
+    else this.#counts.set(key, { attributes: attributes(), value: 1 });
+  }
+
+  observe(): void {
+    this.#counter.addCallback(this.#report);
+  }
+
+  stop(): void {
+    this.#counter.removeCallback(this.#report);
+  }
 }

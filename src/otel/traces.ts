@@ -3,7 +3,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
-import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 
 type Ctx = { operation?: string; purpose?: string; source?: string; errorCode?: string; statusCode?: number; attempt?: number; requestId?: string; serverAddress?: string; serverPort?: number; events?: number };
 type Handlers = Record<'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error', (message: unknown) => void>;
@@ -33,15 +33,22 @@ export function traceChannels(tracer: Tracer): () => void {
     if (!span) return;
     spans.delete(message as object);
     const c = message as Ctx;
-    more(span, c);
-    failed(span, c);
+    if (span.isRecording()) {
+      more(span, c);
+      failed(span, c);
+    }
     span.end();
   };
   const noop = () => undefined;
   const subscriptions: Array<[string, Handlers]> = [];
   const on = (name: string, start: (c: Ctx) => Span, end: (span: Span, c: Ctx) => void) => {
     const handlers: Handlers = {
-      start: (m) => void spans.set(m as object, start(m as Ctx)),
+      start: (m) => {
+        // A stage of a call the sampler left out would be left out too (its parent decides): make nothing.
+        const call = current.getStore();
+        if (call && !call.isRecording()) return;
+        spans.set(m as object, start(m as Ctx));
+      },
       end: noop,
       asyncStart: noop,
       error: noop,
@@ -64,14 +71,14 @@ export function traceChannels(tracer: Tracer): () => void {
   const callHandlers: Handlers = {
     start: noop, end: noop, asyncStart: noop, error: noop,
     asyncEnd: (m) => finish(m, (span, c) => {
-      if (c.purpose !== undefined) span.setAttribute('dancu.purpose', c.purpose);
+      const a: Attributes = { 'dancu.outcome': c.errorCode === undefined ? 'ok' : 'error', 'dancu.attempts': attempts.get(span) ?? 0 };
+      if (c.purpose !== undefined) a['dancu.purpose'] = c.purpose;
       if (c.source !== undefined) {
-        span.setAttribute('dancu.result.source', c.source);
-        span.setAttribute('dancu.cache_hit', c.source !== 'upstream');
+        a['dancu.result.source'] = c.source;
+        a['dancu.cache_hit'] = c.source !== 'upstream';
       }
-      span.setAttribute('dancu.outcome', c.errorCode === undefined ? 'ok' : 'error');
-      if (c.errorCode !== undefined) span.setAttribute('dancu.error_code', c.errorCode);
-      span.setAttribute('dancu.attempts', attempts.get(span) ?? 0);
+      if (c.errorCode !== undefined) a['dancu.error_code'] = c.errorCode;
+      span.setAttributes(a);
     }),
   };
   calls.subscribe(callHandlers);
