@@ -92,7 +92,7 @@ class Client implements DancuClient {
    * into its own module; every caller gets its own event, whether it led, joined or hit the cache.
    */
   #perform(operation: Operation, input: unknown, context: unknown): Promise<Served> {
-    return traceCall(operation, async () => { // on dancu:call
+    return traceCall(operation, () => this.#opts.inCall(operation, async () => { // on dancu:call; what it logs names it
       this.#assertOpen();
       if (!this.#trail.opened) await this.#trail.ready(); //                         the trail is open before anything is decided
       const admitted = await this.#admit(operation, input, context); //                1 validate, 2 purpose
@@ -110,7 +110,7 @@ class Client implements DancuClient {
         await slot.fail(err);
         throw err;
       }
-    }, servedAs);
+    }), servedAs);
   }
 
   /** Steps 1–2: validate and authorise; a refusal is audited (a denial is what auditors look for), then thrown. */

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from './internal/canonical.js';
 import type { Clock } from './internal/time.js';
-import { diagnostics, type DancuLogger, type Diagnose } from './internal/log.js';
+import { callScope, diagnostics, type DancuLogger, type Diagnose } from './internal/log.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from './credentials/policy.js';
 import type { PurposeDefinition } from './purpose/registry.js';
@@ -55,6 +55,8 @@ export interface ResolvedOptions {
   fingerprint: string;
   /** Where diagnostics go: the `logger` option, else process warnings (see `diagnostics`). */
   diagnose: Diagnose;
+  /** Runs one call so that its diagnostics name it (with a logger; else `fn` as it is). */
+  inCall: ReturnType<typeof callScope>;
 }
 
 /** What a store is, for the fingerprint (its kind, never its contents). */
@@ -140,5 +142,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     stateSecret: (o.stateSecret as string | Buffer | undefined) ?? cache.secret ?? audit.secret,
     fingerprint,
     diagnose: diagnostics(o.logger as DancuLogger | undefined),
+    inCall: callScope(o.logger as DancuLogger | undefined),
   };
 }

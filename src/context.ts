@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CITIZEN_FIELDS, type CitizenField } from './citizen/types.js';
 import { PurposeError, ValidationError } from './errors.js';
+import { noteRequestId } from './internal/log.js';
 
 /** The officer (or system account) on whose behalf a call is made. Recorded on every event. */
 export interface OperatorContext {
@@ -137,6 +138,7 @@ export function validateContext(raw: unknown, withFields: boolean): NormalisedCo
     const r = requestIdShape.safeParse(ctx['requestId']);
     if (!r.success) throw bad('requestId', 'invalid_request_id', 'must be 1–64 characters of [A-Za-z0-9._-]');
     out.requestId = r.data;
+    noteRequestId(r.data); // the call's diagnostics name it from here on
   }
   if (ctx['signal'] !== undefined) {
     if (!isAbortSignal(ctx['signal'])) throw bad('signal', 'invalid_type', 'must be an AbortSignal');

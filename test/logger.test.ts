@@ -68,10 +68,12 @@ describe('the logger option (real pino)', () => {
     const c = citizen(1);
     const year = c.dateOfBirth.slice(0, 4); // the ID number encodes the year: only day and month vary
     for (const day of ['01', '02', '03', '04']) {
-      await client.verifyCitizen({ ...c, dateOfBirth: `${year}-01-${day}` }, ctx).catch(() => undefined);
+      await client.verifyCitizen({ ...c, dateOfBirth: `${year}-01-${day}` }, { ...ctx, requestId: `hs-7-${day}` }).catch(() => undefined);
     }
     const alerts = lines.filter((l) => l['code'] === 'DANCU_GUARD_ALERT');
     expect(alerts).toEqual([expect.objectContaining({ level: 40, guard: 'enumeration', subject: expect.stringMatching(/^\d{3}\*+\d{2}$/), detail: expect.objectContaining({ field: 'dateOfBirth' }) })]);
+    // Logged during the fourth call: the line names it, with the request id its caller gave.
+    expect(alerts[0]).toMatchObject({ operation: 'verify', requestId: 'hs-7-04' });
     const text = JSON.stringify(lines);
     for (const canary of [c.idNumber, 'cb.canary-officer', '10.9.8.7', c.fullName]) expect(text).not.toContain(canary);
   });
@@ -84,9 +86,14 @@ describe('the logger option (real pino)', () => {
     dead.on('error', () => undefined);
     closers.push(() => dead.disconnect());
     const client = make({ logger, guards: { store: broken }, stateSecret: 's'.repeat(32), quota: { store: new RedisQuotaStore({ client: dead }), fallback: { instances: 2 } } });
-    for (let i = 2; i < 5; i++) expect((await client.verifyCitizen(citizen(i), ctx)).match).toBe(true);
-    expect(lines.filter((l) => l['code'] === 'DANCU_GUARD_STORE_DOWN')).toEqual([expect.objectContaining({ level: 40, error: 'guard store down' })]);
-    expect(lines.filter((l) => l['code'] === 'DANCU_QUOTA_FALLBACK')).toEqual([expect.objectContaining({ level: 40, instances: 2 })]);
+    const results = [];
+    for (let i = 2; i < 5; i++) results.push(await client.verifyCitizen(citizen(i), ctx));
+    expect(results.map((r) => r.match)).toEqual([true, true, true]);
+    expect(lines.filter((l) => l['code'] === 'DANCU_GUARD_STORE_DOWN')).toEqual([expect.objectContaining({ level: 40, error: 'guard store down', operation: 'verify' })]);
+    // The fallback began in the first call, after its request got its id (the MaYeuCau dancu made): the line names it.
+    expect(lines.filter((l) => l['code'] === 'DANCU_QUOTA_FALLBACK')).toEqual([expect.objectContaining({ level: 40, instances: 2, operation: 'verify', requestId: results[0]!.requestId })]);
+    // The guard store failed before the request had an id (its caller gave none): the line names the operation only.
+    expect(lines.some((l) => l['code'] === 'DANCU_GUARD_STORE_DOWN' && 'requestId' in l)).toBe(false);
   });
 
   it('a witness that is down: the lag is logged as well as recorded', async () => {

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * The `logger` option: the SDK's own diagnostics (not the audit trail), to a pino logger or anything
  * with pino's `info/warn/error(obj, msg)` shape. No pino type is in dancu's API.
@@ -31,10 +33,32 @@ export function diagnostics(logger: DancuLogger | undefined): Diagnose {
     };
   }
   return (level, code, msg, fields) => {
+    const call = calls.getStore();
     try {
-      logger[level]({ code, ...fields }, msg);
+      logger[level]({ code, ...fields, ...(call && { operation: call.operation, ...(call.requestId !== undefined && { requestId: call.requestId }) }) }, msg);
     } catch {
       // The diagnostic is lost, the call is not.
     }
   };
+}
+
+/** The call a diagnostic was logged in: what `logger.child({ operation, requestId })` would bind. */
+interface CallScope {
+  operation: string;
+  requestId?: string;
+}
+const calls = new AsyncLocalStorage<CallScope>();
+
+/**
+ * With a logger: run one call so that what it logs names its operation and request id (without a
+ * logger: `fn` as it is, no AsyncLocalStorage to pay for).
+ */
+export function callScope(logger: DancuLogger | undefined): <T>(operation: string, fn: () => Promise<T>) => Promise<T> {
+  return logger ? (operation, fn) => calls.run({ operation }, fn) : (_operation, fn) => fn();
+}
+
+/** The request id of the call running now, once it has one (the caller's `requestId`, or the `MaYeuCau` made for it). */
+export function noteRequestId(requestId: string): void {
+  const call = calls.getStore();
+  if (call) call.requestId = requestId;
 }

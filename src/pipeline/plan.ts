@@ -12,6 +12,7 @@ import type { Operation, PurposeDefinition, PurposeRegistry } from '../purpose/r
 import { randomUUID } from 'node:crypto';
 import { TransportError, UpstreamError, ValidationError } from '../errors.js';
 import type { AnyAnswer, ExtraOperation, ExtraRequest, LookupRequest, RequestMeta, VerifyRequest, WireProfile } from '../transport/types.js';
+import { noteRequestId } from '../internal/log.js';
 
 /** One admitted call, before any I/O. */
 export interface CallPlan {
@@ -110,8 +111,10 @@ export function prepareExtra(operation: string, profile: WireProfile, input: unk
 /** The per-call part of a request (the same for every attempt): request id, purpose, unit, system, operator. */
 export function requestMeta(ctx: NormalisedContext, system: { id: string; unitCode: string }): RequestMeta {
   if (ctx.signal?.aborted) throw new TransportError('ERR_ABORTED', 'The call was aborted by its signal before it was sent.', undefined, { cause: ctx.signal.reason });
+  const requestId = ctx.requestId ?? randomUUID();
+  noteRequestId(requestId); // what the call logs from here on names it
   return {
-    requestId: ctx.requestId ?? randomUUID(),
+    requestId,
     purposeCode: ctx.purpose.code,
     unitCode: system.unitCode,
     systemId: system.id,
