@@ -59,6 +59,29 @@ describe('the packed package in a consumer project', { timeout: 60_000 }, () => 
     expect(JSON.parse(stdout)).toEqual({ match: true, code: 'ERR_PURPOSE_NOT_REGISTERED', brand: true, total: 1 });
   });
 
+  it('createClientFromConfig without the optional peers: a memory deployment runs; the shipped example names the package it needs', async () => {
+    await writeFile(
+      join(dir, 'from-config.mjs'),
+      `import { createClientFromConfig } from 'dancu';
+       import { createSandbox, SANDBOX_PURPOSES } from 'dancu/testing';
+       const sandbox = await createSandbox({ populationSize: 5 });
+       const client = await createClientFromConfig({ baseUrl: sandbox.url, credentials: { clientId: sandbox.credentials.clientId, clientSecret: '\${SECRET}' },
+         system: { id: 's', unitCode: 'u', version: '1' }, purposes: SANDBOX_PURPOSES, audit: { sink: { memory: {} } } }, { env: { SECRET: sandbox.credentials.clientSecret } });
+       const p = sandbox.population[0];
+       const r = await client.verifyCitizen({ idNumber: p.idNumber, fullName: p.fullName, dateOfBirth: p.dateOfBirth }, { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } });
+       await client.close(); await sandbox.close();
+       const env = Object.fromEntries(['DANCU_CLIENT_SECRET', 'DANCU_SECRET_ISSUED_AT', 'REDIS_URL', 'DANCU_CACHE_SECRET', 'AUDIT_DATABASE_URL', 'DANCU_AUDIT_SECRET', 'DANCU_AUDIT_SIGNING_KEY', 'DANCU_WITNESS_TOKEN']
+         .map((k) => [k, k === 'DANCU_SECRET_ISSUED_AT' ? new Date().toISOString() : k.endsWith('URL') ? 'redis://127.0.0.1:1' : 'Xk9#mQ2v!Lp7zR4tW8nB3cJ6hY1sD5fG-' + k]));
+       const e = await createClientFromConfig('node_modules/dancu/examples/deployment/dancu.config.json', { env }).catch((x) => x);
+       console.log(JSON.stringify({ match: r.match, code: e.code, issues: e.issues?.map((i) => i.fix) }));`,
+    );
+    const { stdout } = await run('node', ['from-config.mjs'], { cwd: dir });
+    const out = JSON.parse(stdout) as { match: boolean; code: string; issues: string[] };
+    expect(out.match).toBe(true);
+    expect(out.code).toBe('ERR_CONFIG_INVALID');
+    expect(out.issues).toContain('npm install ioredis');
+  });
+
   it('can be required (CJS), and errors from the ESM and CJS builds recognise each other', async () => {
     await writeFile(
       join(dir, 'cjs.cjs'),
