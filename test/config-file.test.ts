@@ -13,11 +13,12 @@ import { createClientFromConfig } from '../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES } from '../src/testing/index.js';
 import { doctor } from '../src/cli/doctor.js';
 import { connectCheck } from '../src/cli/doctor-live.js';
-import { PG_URL, postgresAvailable, REDIS_URL, redisAvailable } from './services.js';
+import { ioredisCluster, keysPerNode, PG_URL, postgresAvailable, REDIS_CLUSTER_NODES, REDIS_URL, redisAvailable, redisClusterAvailable } from './services.js';
 
 const sandbox = await createSandbox({ populationSize: 10 });
 const dir = await mkdtemp(join(tmpdir(), 'dancu-config-'));
 const services = (await redisAvailable()) && (await postgresAvailable());
+const cluster = await redisClusterAvailable();
 const table = `dancu_cfg_${randomBytes(4).toString('hex')}`;
 afterAll(async () => {
   await sandbox.close();
@@ -75,6 +76,28 @@ describe('createClientFromConfig', () => {
     await client.close();
   });
 
+  it.skipIf(!cluster)('stores on a Redis Cluster ({ "redisCluster": [urls] }): ready, calls, the cache keys on the Cluster', async () => {
+    const prefix = `cfgc-${randomBytes(4).toString('hex')}`;
+    const nodes = REDIS_CLUSTER_NODES.map((n) => `redis://${n.host}:${n.port}`);
+    const client = await createClientFromConfig({
+      ...file(), quota: { store: { redisCluster: nodes, prefix } }, cache: { secret: '${DANCU_CACHE_SECRET}', store: { redisCluster: nodes, prefix } }, audit: { sink: { memory: {} } },
+    }, { env });
+    const redis = ioredisCluster();
+    try {
+      expect(await client.ready()).toEqual({ audit: 'ok', quota: 'ok', cache: 'ok', guards: 'ok', token: 'skipped' });
+      const c = sandbox.population[1]!;
+      const call = () => client.verifyCitizen({ idNumber: c.idNumber, fullName: c.fullName, dateOfBirth: c.dateOfBirth }, { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'cb', ip: '10.0.0.1' } });
+      expect((await call()).source).toBe('upstream');
+      expect((await call()).source).toBe('cache');
+      const keys = [...(await keysPerNode(redis, prefix)).values()].flat();
+      expect(keys.filter((k) => k.startsWith(`${prefix}:c:{`))).toHaveLength(1);
+      expect(keys.some((k) => k.startsWith(`{${prefix}}:d:`))).toBe(true); // the day's count
+    } finally {
+      redis.disconnect();
+      await client.close(); // the Cluster client it opened: the test process would not exit otherwise
+    }
+  });
+
   it('an unset variable, a store in another form, or a bad option: ERR_CONFIG_INVALID before anything connects', async () => {
     const bad = async (cfg: object, e: Record<string, string> = env) => createClientFromConfig(cfg, { env: e }).then(() => undefined, (err: { code: string; issues: { path: string; message: string }[] }) => err);
     const { REDIS_URL: _r, ...noRedis } = env;
@@ -83,6 +106,8 @@ describe('createClientFromConfig', () => {
       issues: [{ path: 'quota.store.redis, cache.store.redis', message: 'the environment variable REDIS_URL is not set' }],
     });
     expect(await bad({ ...file(), quota: { store: { memcached: 'x' } } })).toMatchObject({ code: 'ERR_CONFIG_INVALID', issues: [{ path: 'quota.store' }] });
+    expect(await bad({ ...file(), quota: { store: { redis: 'redis://a', redisCluster: ['redis://b'] } } })).toMatchObject({ code: 'ERR_CONFIG_INVALID', issues: [{ path: 'quota.store' }] });
+    expect(await bad({ ...file(), quota: { store: { redisCluster: [] } } })).toMatchObject({ code: 'ERR_CONFIG_INVALID', issues: [{ path: 'quota.store' }] });
     expect(await bad({ ...file(), audit: { sink: { s3: 'x' } } })).toMatchObject({ code: 'ERR_CONFIG_INVALID', issues: [{ path: 'audit.sink' }] });
     expect(await bad({ ...file(), quota: {}, cache: { enabled: false }, audit: { sink: { memory: {} } }, timeoutMs: -1 })).toMatchObject({ code: 'ERR_CONFIG_INVALID', issues: [{ path: 'timeoutMs' }] });
     expect(await bad([] as never)).toMatchObject({ code: 'ERR_CONFIG_INVALID' });

@@ -13,9 +13,13 @@ import { materialise } from '../src/config/deployment-file.js';
 
 const PATH = new URL('../docs/dancu.config.schema.json', import.meta.url);
 const text = { type: 'string', minLength: 1 } as const;
+const prefix = { type: 'string', pattern: '^[A-Za-z0-9:._-]{1,64}$' };
 const redisStore = {
-  type: 'object', description: 'A Redis store: { "redis": "<url>", "prefix"?: "<deployment prefix>" } (ioredis is an optional peer).',
-  properties: { redis: text, prefix: { type: 'string', pattern: '^[A-Za-z0-9:._-]{1,64}$' } }, required: ['redis'], additionalProperties: false,
+  description: 'A Redis store: { "redis": "<url>" }, or on a Redis Cluster { "redisCluster": ["<url of a node>", …] }; "prefix"?: "<deployment prefix>" (ioredis is an optional peer).',
+  oneOf: [
+    { type: 'object', properties: { redis: text, prefix }, required: ['redis'], additionalProperties: false },
+    { type: 'object', properties: { redisCluster: { type: 'array', items: text, minItems: 1 }, prefix }, required: ['redisCluster'], additionalProperties: false },
+  ],
 };
 
 type Node = { properties: Record<string, unknown>; [k: string]: unknown };

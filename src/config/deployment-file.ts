@@ -47,11 +47,11 @@ export function substitute(value: unknown, env: NodeJS.ProcessEnv, path: string,
   return value;
 }
 
-/** A store declared as `{ "redis": "<url>", "prefix"?: "<deployment prefix>" }`. */
-export interface RedisDeclaration {
-  url: string;
-  prefix?: string;
-}
+/**
+ * A store declared as `{ "redis": "<url>", "prefix"?: "<deployment prefix>" }`, or on a Redis
+ * Cluster as `{ "redisCluster": ["<url of a node>", …], "prefix"? }`.
+ */
+export type RedisDeclaration = ({ url: string } | { cluster: string[] }) & { prefix?: string };
 
 export interface Declared {
   quotaStore: 'memory' | 'redis';
@@ -61,7 +61,7 @@ export interface Declared {
   auditTarget?: string;
   /** `audit.sink: { "postgres": "<url>", "table"? }`: the events table (default `dancu_audit`). */
   auditTable?: string;
-  /** The Redis of the quota and cache stores: `{ "redis": "<url>", "prefix"? }`. */
+  /** The Redis of the quota and cache stores: `{ "redis": "<url>" }` or `{ "redisCluster": [urls] }`, `"prefix"?`. */
   redis?: { quota?: RedisDeclaration; cache?: RedisDeclaration };
   /** `audit.witness`: `{ "directory" }`, `{ "url", "token"? }` or `{ "postgres" }`. */
   witness?: { directory: string } | { url: string; token?: string } | { postgres: string; table?: string };
@@ -83,9 +83,12 @@ export function materialise(cfg: Record<string, unknown>): { options: Record<str
     if (opts?.['store'] === undefined) return false;
     const { store: s, ...rest } = opts;
     const d = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
-    const redis = typeof d['redis'] === 'string' && (d['prefix'] === undefined || typeof d['prefix'] === 'string');
-    if (!redis) problems.push({ check: `config: ${section}.store`, reason: 'declare { "redis": "<url>", "prefix"?: "<prefix>" } (or omit for memory)' });
-    else (declared.redis ??= {})[section] = { url: d['redis'] as string, ...(typeof d['prefix'] === 'string' ? { prefix: d['prefix'] } : {}) };
+    const nodes = d['redisCluster'];
+    const cluster = Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => typeof n === 'string' && n !== '');
+    const single = typeof d['redis'] === 'string';
+    const redis = single !== cluster && (d['prefix'] === undefined || typeof d['prefix'] === 'string');
+    if (!redis) problems.push({ check: `config: ${section}.store`, reason: 'declare { "redis": "<url>" } or { "redisCluster": ["<url of a node>", …] }, with "prefix"?: "<prefix>" (or omit for memory)' });
+    else (declared.redis ??= {})[section] = { ...(single ? { url: d['redis'] as string } : { cluster: nodes as string[] }), ...(typeof d['prefix'] === 'string' ? { prefix: d['prefix'] } : {}) };
     options[section] = rest;
     return redis;
   };

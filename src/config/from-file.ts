@@ -10,7 +10,7 @@ import { createClient } from '../client.js';
 import type { DancuClientOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { RedisQuotaStore } from '../quota/redis-store.js';
-import { loadDeploymentFile, materialise, substitute, type Declared } from './deployment-file.js';
+import { loadDeploymentFile, materialise, substitute, type Declared, type RedisDeclaration } from './deployment-file.js';
 
 /** Options of {@link createClientFromConfig}. */
 export interface ClientFromConfigOptions {
@@ -32,7 +32,7 @@ async function peer<T>(name: 'ioredis' | 'pg', path: string): Promise<T> {
 /**
  * Create a client from the deployment file that `dancu doctor` checks: the options of
  * `createClient` in JSON, secrets as `"${ENV_VAR}"`, stores declared (`{ "redis": "<url>",
- * "prefix"? }` for `quota.store` and `cache.store`; `{ "postgres": "<url>", "table"? }`, `{ "jsonl": {
+ * "prefix"? }` or `{ "redisCluster": ["<url>", …], "prefix"? }` for `quota.store` and `cache.store`; `{ "postgres": "<url>", "table"? }`, `{ "jsonl": {
  * "directory" } }` or `{ "memory": {} }` for `audit.sink`; `{ "directory" }`, `{ "url", "token"? }`
  * or `{ "postgres" }` for `audit.witness`). The connections it opens (ioredis, pg, optional peers)
  * belong to the client: `client.close()` closes them. An unset variable, a store declared in another
@@ -80,15 +80,18 @@ async function closeAll(closers: Closer[]): Promise<void> {
 
 /** Build the declared stores, sink and witness into the options. */
 async function wire(o: Record<string, unknown>, declared: Declared, closers: Closer[]): Promise<void> {
+  type Connection = { disconnect(): void; on(e: string, f: () => void): void };
   const redisByUrl = new Map<string, object>();
-  const redis = async (url: string, path: string) => {
-    let client = redisByUrl.get(url);
+  /** One ioredis client per URL (a `Redis`), or per list of nodes (a `Cluster`), shared by the stores that name it. */
+  const redis = async (d: RedisDeclaration, path: string) => {
+    const key = 'url' in d ? d.url : `cluster:${d.cluster.join(',')}`;
+    let client = redisByUrl.get(key);
     if (!client) {
-      const { Redis } = await peer<{ Redis: new (url: string) => { disconnect(): void; on(e: string, f: () => void): void } }>('ioredis', path);
-      const made = new Redis(url);
+      const io = await peer<{ Redis: new (url: string) => Connection; Cluster: new (nodes: string[]) => Connection }>('ioredis', path);
+      const made = 'url' in d ? new io.Redis(d.url) : new io.Cluster(d.cluster);
       made.on('error', () => undefined); // a store that fails says so in its own error
       closers.push(() => made.disconnect());
-      redisByUrl.set(url, (client = made));
+      redisByUrl.set(key, (client = made));
     }
     return client;
   };
@@ -100,12 +103,12 @@ async function wire(o: Record<string, unknown>, declared: Declared, closers: Clo
   };
   const section = (name: string) => ({ ...((o[name] as Record<string, unknown> | undefined) ?? {}) });
   if (declared.redis?.quota) {
-    const { url, prefix } = declared.redis.quota;
-    o['quota'] = { ...section('quota'), store: new RedisQuotaStore({ client: await redis(url, 'quota.store'), ...(prefix ? { prefix } : {}) }) };
+    const d = declared.redis.quota;
+    o['quota'] = { ...section('quota'), store: new RedisQuotaStore({ client: await redis(d, 'quota.store'), ...(d.prefix ? { prefix: d.prefix } : {}) }) };
   }
   if (declared.redis?.cache) {
-    const { url, prefix } = declared.redis.cache;
-    o['cache'] = { ...section('cache'), store: new RedisCacheStore({ client: await redis(url, 'cache.store'), ...(prefix ? { prefix } : {}) }) };
+    const d = declared.redis.cache;
+    o['cache'] = { ...section('cache'), store: new RedisCacheStore({ client: await redis(d, 'cache.store'), ...(d.prefix ? { prefix: d.prefix } : {}) }) };
   }
   const audit = section('audit');
   if (declared.auditSink === 'postgres') {
