@@ -17,7 +17,7 @@ import { Guards, type GuardVerdict } from './guard/guards.js';
 import { traceCall } from './internal/channels.js';
 import { toVietnamIso, vietnamDate } from './internal/time.js';
 import { sendWithAttempts, type AttemptDeps } from './pipeline/attempts.js';
-import { checkedAnswer, prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
+import { checkedAnswer, knownOperation, prepareExtra, prepareLookup, prepareVerify, requestMeta, type CallPlan } from './pipeline/plan.js';
 import { PurposeRegistry, type Operation, type PurposeDefinition } from './purpose/registry.js';
 import { QuotaManager, type QuotaStatus } from './quota/manager.js';
 import { openSession, type ClientSession, type SessionOptions } from './session.js';
@@ -92,7 +92,8 @@ class Client implements DancuClient {
    * into its own module; every caller gets its own event, whether it led, joined or hit the cache.
    */
   #perform(operation: Operation, input: unknown, context: unknown): Promise<Served> {
-    return traceCall(operation, () => this.#opts.inCall(operation, async () => { // on dancu:call; what it logs names it
+    const name = knownOperation(operation, this.#opts.profile); // input never names a series or a log field
+    return traceCall(name, () => this.#opts.inCall(name, async () => { // on dancu:call; what it logs names it
       this.#assertOpen();
       if (!this.#trail.opened) await this.#trail.ready(); //                         the trail is open before anything is decided
       const admitted = await this.#admit(operation, input, context); //                1 validate, 2 purpose

@@ -62,4 +62,22 @@ describe('diagnostics_channel tracing', () => {
       await client.close();
     }
   });
+
+  it('an operation the profile does not declare is published as "unknown", not as the caller wrote it', async () => {
+    seen.length = 0;
+    const stop = subscribe('dancu:call');
+    const client = createClient({
+      baseUrl: sandbox.url, credentials: sandbox.credentials, system: { id: 'apm', unitCode: 'UBND-X', version: '1' },
+      purposes: SANDBOX_PURPOSES, audit: { sink: new MemoryAuditSink() },
+    });
+    const c = sandbox.population[2]!;
+    try {
+      const err = await client.call('x'.repeat(10_000), { idNumber: c.idNumber }, { purpose: { code: 'HT-KHAISINH' }, operator: { id: 'o', ip: '10.0.0.1' } }).catch((e: { code: string }) => e);
+      expect(err).toMatchObject({ code: 'ERR_INPUT_INVALID' });
+      expect(seen.filter((s) => s.event === 'asyncEnd').map((s) => s.context['operation'])).toEqual(['unknown']);
+    } finally {
+      stop();
+      await client.close();
+    }
+  });
 });

@@ -84,6 +84,16 @@ export function prepareLookup(input: LookupCitizenInput, context: unknown, now: 
 }
 
 /** Validate and authorise an operation a profile declares beyond verify and lookup (`client.call`). */
+/**
+ * The operation's name as tracing, metrics and logs may show it: verify, lookup or an operation the
+ * profile declares, else `unknown` (what a caller passes to `call()` is input: it must not become a
+ * metric series or a log field of any length).
+ */
+export function knownOperation(operation: unknown, profile: WireProfile): string {
+  if (operation === 'verify' || operation === 'lookup') return operation;
+  return typeof operation === 'string' && Object.hasOwn(profile.extraOperations ?? {}, operation) ? operation : 'unknown';
+}
+
 export function prepareExtra(operation: string, profile: WireProfile, input: unknown, context: unknown, now: number, purposes: PurposeRegistry): CallPlan {
   const spec: ExtraOperation | undefined = typeof operation === 'string' && operation !== 'verify' && operation !== 'lookup' ? profile.extraOperations?.[operation] : undefined;
   if (spec === undefined) {
