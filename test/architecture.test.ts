@@ -77,6 +77,7 @@ describe('architecture', () => {
     ['audit/', ['quota/', 'cache/', 'pipeline/', 'client.ts', 'transport/upstream.ts'], 'the trail records what it is given'],
     ['citizen/', ['audit/', 'quota/', 'cache/', 'guard/', 'pipeline/', 'client.ts', 'transport/'], 'domain rules are pure'],
     ['internal/', ['audit/', 'quota/', 'cache/', 'guard/', 'pipeline/', 'client.ts', 'transport/', 'citizen/'], 'helpers know no feature'],
+    ['otel', ['audit/', 'quota/', 'cache/', 'guard/', 'pipeline/', 'client.ts', 'transport/', 'citizen/', 'internal/', 'config'], 'dancu/otel reads the channels and the public API, nothing inside'],
     ['errors', ['audit/', 'quota/', 'cache/', 'guard/', 'pipeline/', 'client.ts', 'transport/', 'citizen/', 'internal/'], 'errors are the bottom layer'],
   ];
   it.each(rules)('%s imports none of %j (%s)', (from, forbidden) => {
