@@ -196,7 +196,6 @@ class Client implements DancuClient {
   };
 
   readonly breaker = { state: () => this.#attempts.breaker?.state() ?? { state: 'off' as const } };
-
   readonly quota = { status: async (of?: { operatorId?: string; purposeCode?: string }): Promise<QuotaStatus> => this.#quota.statusOf(of, this.#opts.system.unitCode) };
 
   /** See `DancuClient.ready`: the trail, the stores and (optionally) the token, as a readiness probe asks. */
