@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,21 +15,10 @@ import { createSentinel } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createRedisStores, MemoryAuditSink } from '../src/index.js';
 import { createSandbox, SANDBOX_PURPOSES, type Sandbox } from '../src/testing/index.js';
-import { REDIS_URL, redisAvailable } from './services.js';
+import { freePort, REDIS_URL, redisAvailable } from './services.js';
 
 const hasRedis = await redisAvailable();
 const MASTER = `dancu-test-${randomUUID().slice(0, 8)}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!hasRedis)('the Redis stores behind Redis Sentinel', () => {
   let sentinel: ChildProcess | undefined;

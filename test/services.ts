@@ -3,7 +3,7 @@
  * that need them are skipped with a visible message; with DANCU_REQUIRE_SERVICES=1 (CI sets it)
  * they fail instead, so a missing service can never pass as green.
  */
-import { Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { Redis as IORedis, type Cluster as IORedisCluster } from 'ioredis';
 import { createClient as createNodeRedis, createCluster as createNodeRedisCluster } from 'redis';
 import { afterAll } from 'vitest';
@@ -110,4 +110,16 @@ export async function keysPerNode(redis: IORedis | IORedisCluster, prefix: strin
     out.set(`${node.options.host}:${node.options.port}`, keys);
   }
   return out;
+}
+
+/** A port free on 127.0.0.1 now, for a server a test starts of its own (a redis-server, a sentinel). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../../src/testing/index.js';
-import { REDIS_URL, redisAvailable, redisClusterAvailable } from '../services.js';
+import { freePort, REDIS_URL, redisAvailable, redisClusterAvailable } from '../services.js';
 import { runAll as runAllWorkers, startWorker, stopWorkers } from '../workers.js';
 import type { RunMessage, RunResult } from './worker.js';
 
@@ -196,17 +196,6 @@ describe.skipIf(!hasCluster)(`${WORKERS} processes sharing one account through a
     }
   }, 120_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of this test's own (never the shared one), in the foreground so we hold its PID. */
 async function startRedis(port: number): Promise<ChildProcess> {
